@@ -1,0 +1,75 @@
+// The one module that imports onnxruntime-node. Everything else asks it for sessions and runs.
+// session.run() blocks the calling thread, so the server only calls this from worker threads;
+// command-line tools (importer, verifier) may call it directly.
+import * as ort from 'onnxruntime-node';
+import { TagmapError } from './errors.ts';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+export type Provider = 'cpu' | 'cuda';
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: Provider;
+  /** why CUDA was not used, when device was auto and CUDA failed */
+  fallbackReason?: string;
+}
+
+export interface SessionOptions {
+  device: Device;
+  intraOpThreads: number;
+}
+
+function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // Input sizes change with every image; the arena would keep the largest allocation forever.
+    enableCpuMemArena: false,
+  };
+}
+
+/** Opens a session on CUDA when asked or available (auto), else on the CPU. */
+export async function openSession(model: string | Uint8Array, options: SessionOptions): Promise<OpenedSession> {
+  const create = (provider: Provider) =>
+    typeof model === 'string'
+      ? ort.InferenceSession.create(model, { ...baseOptions(options.intraOpThreads), executionProviders: [provider] })
+      : ort.InferenceSession.create(model, { ...baseOptions(options.intraOpThreads), executionProviders: [provider] });
+
+  if (options.device === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
+  try {
+    return { session: await create('cuda'), provider: 'cuda' };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (options.device === 'cuda') {
+      throw new TagmapError('internal', `TAGMAP_DEVICE=cuda but the CUDA execution provider could not start: ${reason}. ` +
+        'Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12, or use TAGMAP_DEVICE=auto|cpu.');
+    }
+    return { session: await create('cpu'), provider: 'cpu', fallbackReason: reason };
+  }
+}
+
+export interface NamedTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** Runs one float32 input through the session and returns the named float32 outputs. */
+export async function runSession(
+  session: ort.InferenceSession,
+  inputName: string,
+  input: NamedTensor,
+  outputNames: string[],
+): Promise<Record<string, NamedTensor>> {
+  const feeds = { [inputName]: new ort.Tensor('float32', input.data, input.dims) };
+  const results = await session.run(feeds, outputNames);
+  const out: Record<string, NamedTensor> = {};
+  for (const name of outputNames) {
+    const tensor = results[name];
+    out[name] = { dims: [...tensor.dims], data: tensor.data as Float32Array };
+    tensor.dispose();
+  }
+  return out;
+}
+
+export const ortVersion = (): string => ort.env.versions.node ?? 'unknown';
