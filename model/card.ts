@@ -32,6 +32,7 @@ export const inputSchema = z.object({
   std: z.array(z.number().positive()).min(1),
   minSide: z.number().int().positive().describe('smallest input side the net accepts, px'),
   shortSide: z.number().int().positive().describe('shorter image side in training; images are scaled to it by default'),
+  pad: z.enum(['edge', 'reflect', 'zero']).optional().describe('how borders are padded so every pixel gets a cell (default edge)'),
 });
 
 export const outputSchema = z.object({
