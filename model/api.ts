@@ -48,8 +48,14 @@ export interface Plan {
 }
 
 export interface Timings {
+  /** decoding and resizing on the main thread */
   decodeMs: number;
+  /** waiting for a free worker (and moving buffers) */
+  queueMs: number;
+  /** inside onnxruntime's session.run, all passes */
   inferMs: number;
+  /** tensors, stitching, fusing, label maps, tags and encoding */
+  postMs: number;
   totalMs: number;
 }
 
@@ -98,6 +104,8 @@ export interface ClassMapResult {
   kind: 'logits' | 'probabilities';
   data: Float32Array;
   geometry: { window: number; stride: number; offset: number; exact: boolean; cellSize: number };
+  /** image coordinates (original, upright px) of cell (0,0)'s centre and the spacing of cells */
+  grid: { originX: number; originY: number; stepX: number; stepY: number };
   labels: string[];
 }
 
@@ -129,6 +137,11 @@ export interface Tagmap {
   close(): Promise<void>;
 }
 
+export interface TagmapLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
 export interface TagmapConfig {
   /** folder of model folders (default model/zoo) */
   modelsDir: string;
@@ -142,6 +155,8 @@ export interface TagmapConfig {
   /** requests waiting beyond the running ones before new ones are refused */
   maxQueue: number;
   maxPixels: number;
-  /** default maxSide when a request gives none */
+  /** default maxSide when a request gives none, and the largest a request may ask for */
   maxSide: number;
+  /** where start-up facts go (provider, CUDA fallback reason); default: warnings to the console */
+  logger?: TagmapLogger;
 }

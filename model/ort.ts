@@ -4,6 +4,10 @@
 import * as ort from 'onnxruntime-node';
 import { TagmapError } from './errors.ts';
 
+// onnxruntime's own logger prints a red error when CUDA libraries are missing, even when device=auto then
+// runs on the CPU as intended; failures still reach us as exceptions, and the pool logs the fallback once.
+ort.env.logLevel = 'fatal';
+
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cpu' | 'cuda';
 
@@ -26,6 +30,7 @@ function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOption
     graphOptimizationLevel: 'all',
     // Input sizes change with every image; the arena would keep the largest allocation forever.
     enableCpuMemArena: false,
+    logSeverityLevel: 3,
   };
 }
 

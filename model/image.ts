@@ -1,0 +1,118 @@
+// The one module that imports sharp: decoding untrusted bytes, resizing, and PNG encoding.
+import sharp, { type Metadata } from 'sharp';
+import { TagmapError } from './errors.ts';
+
+export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
+export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
+
+/** Transparent pixels are flattened onto this colour (white), as most viewers show them. */
+export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
+
+// Only these libvips loaders may run; SVG, PDF, raw camera, FITS, Matlab and every other loader stay blocked
+// even if a file slipped past the sniffing below.
+sharp.block({ operation: ['VipsForeignLoad'] });
+sharp.unblock({
+  operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer',
+    'VipsForeignLoadNsgifBuffer', 'VipsForeignLoadTiffBuffer', 'VipsForeignLoadHeifBuffer'],
+});
+
+/** Decoded pixels, upright, 8 bits per channel, row-major and interleaved. */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+export interface DecodeOptions {
+  channels: 1 | 3;
+  maxPixels: number;
+}
+
+const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
+
+/** Names the format from its magic bytes; undefined for anything we do not decode. */
+export function sniffFormat(bytes: Buffer): ImageFormat | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
+  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return 'gif';
+  if (ascii(bytes, 0, 4) === 'II*\0' || ascii(bytes, 0, 4) === 'MM\0*') return 'tiff';
+  if (ascii(bytes, 4, 8) === 'ftyp') {
+    const boxSize = Math.min(bytes.readUInt32BE(0), 64, bytes.length);
+    const brands = ascii(bytes, 8, boxSize);
+    if (/avi[fs]/.test(brands)) return 'avif';
+  }
+  return undefined;
+}
+
+function describeUnsupported(bytes: Buffer): string {
+  const head = ascii(bytes, 0, 256).trimStart().toLowerCase();
+  const accepted = `accepted formats: ${ACCEPTED_FORMATS.join(', ')}`;
+  if (bytes.length === 0) return `the image is empty (${accepted})`;
+  if (head.startsWith('%pdf')) return `PDF documents are not accepted (${accepted})`;
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return `SVG images are not accepted (${accepted})`;
+  if (ascii(bytes, 4, 8) === 'ftyp') return `HEIC and other ISO media files are not accepted (${accepted})`;
+  return `not an image in a format tagmap decodes (${accepted})`;
+}
+
+/**
+ * Decodes untrusted bytes: format sniffed first, pixel limit checked from the header, EXIF orientation
+ * applied, first page/frame only, alpha flattened onto white, converted to sRGB (or grey), and any
+ * truncated or corrupt pixel data refused.
+ */
+export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promise<RawImage & { format: ImageFormat }> {
+  const format = sniffFormat(bytes);
+  if (!format) throw new TagmapError('unsupported_media', describeUnsupported(bytes), { accepted: [...ACCEPTED_FORMATS] });
+
+  const open = () => sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, pages: 1, page: 0, autoOrient: true });
+  let header: Metadata;
+  try {
+    header = await sharp(bytes, { pages: 1, page: 0 }).metadata();
+  } catch (error) {
+    throw undecodable(format, error);
+  }
+  const pixels = (header.width ?? 0) * (header.height ?? 0);
+  if (pixels > options.maxPixels) {
+    throw new TagmapError('too_many_pixels',
+      `the image has ${header.width}x${header.height} = ${pixels} pixels; at most ${options.maxPixels} are accepted`,
+      { width: header.width, height: header.height, maxPixels: options.maxPixels });
+  }
+
+  let pipeline = open().flatten({ background: ALPHA_BACKGROUND });
+  pipeline = options.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+  try {
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== options.channels) throw new Error(`decoded to ${info.channels} channels, expected ${options.channels}`);
+    return { data, width: info.width, height: info.height, channels: options.channels, format };
+  } catch (error) {
+    throw undecodable(format, error);
+  }
+}
+
+function undecodable(format: ImageFormat, error: unknown): TagmapError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new TagmapError('undecodable_image', `the ${format} image is truncated or corrupt: ${reason}`, { format });
+}
+
+/** Resizes decoded pixels to exactly width x height. */
+export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
+  if (width === image.width && height === image.height) return image;
+  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: image.channels };
+}
+
+/** A grey PNG whose pixel values are label ids: 8-bit, or 16-bit when ids go past 255. */
+export async function encodeLabelPng(labels: Uint8Array | Uint16Array, width: number, height: number): Promise<Buffer> {
+  // sharp takes the raw sample depth from the typed array's type.
+  const image = sharp(labels, { raw: { width, height, channels: 1 } });
+  return image.toColourspace(labels instanceof Uint16Array ? 'grey16' : 'b-w').png().toBuffer();
+}
+
+/** An RGB PNG of raw interleaved pixels. */
+export async function encodeRgbPng(data: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer();
+}

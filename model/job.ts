@@ -1,0 +1,55 @@
+// What the main thread and the inference workers send each other. Pixel and map buffers are transferred.
+import type { Card } from './card.ts';
+import type { Device, Provider } from './ort.ts';
+import type { Grid, ScalePlan } from './plan.ts';
+
+/** What a worker needs to know about one model; sent once as workerData. */
+export interface WorkerModel {
+  name: string;
+  path: string;
+  classes: number;
+  input: Card['input'];
+  output: Card['output'];
+  geometry: Card['geometry'];
+}
+
+export interface WorkerInit {
+  models: WorkerModel[];
+  device: Device;
+  intraOpThreads: number;
+}
+
+/** Posted by each worker once its sessions are open and warmed. */
+export interface WorkerReady {
+  kind: 'tagmap-worker-ready';
+  provider: Provider;
+  fallbackReason?: string;
+}
+
+export interface ScaleInput {
+  plan: ScalePlan;
+  /** resized 8-bit pixels, plan.width x plan.height x channels */
+  pixels: ArrayBuffer;
+}
+
+export interface InferJob {
+  model: string;
+  image: { width: number; height: number };
+  scales: ScaleInput[];
+  fuse: 'mean' | 'max';
+  /** also compute the per-pixel label map at the original image size */
+  labelMap: boolean;
+}
+
+export interface InferResult {
+  /** fused class map [classes, rows, cols] on `grid` (the finest scale's grid) */
+  map: Float32Array;
+  classes: number;
+  grid: Grid;
+  labels?: Uint8Array | Uint16Array;
+  provider: Provider;
+  /** time inside session.run, summed over passes */
+  runMs: number;
+  /** time in the worker, tensors and post-processing included */
+  workerMs: number;
+}

@@ -1,0 +1,80 @@
+// The model registry: every folder of the models directory holds model.onnx and card.json. A bad card or a
+// missing model stops start-up with an error that names the file and the field.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { cardSchema, type Card } from './card.ts';
+
+export interface ModelEntry {
+  name: string;
+  dir: string;
+  modelPath: string;
+  card: Card;
+  sha256: string;
+}
+
+export class ModelLoadError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'ModelLoadError';
+  }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function readCard(file: string): Promise<Card> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ModelLoadError(file, error instanceof Error ? error.message : String(error));
+  }
+  const parsed = cardSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ModelLoadError(file, `invalid card: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+async function loadModel(dir: string): Promise<ModelEntry> {
+  const cardFile = path.join(dir, 'card.json');
+  const modelPath = path.join(dir, 'model.onnx');
+  const card = await readCard(cardFile);
+  const info = await stat(modelPath).catch(() => undefined);
+  if (!info?.isFile()) throw new ModelLoadError(modelPath, 'missing: every model folder needs model.onnx next to card.json');
+  return { name: card.name, dir, modelPath, card, sha256: await sha256Of(modelPath) };
+}
+
+/** Loads every model folder of `modelsDir`, sorted by folder name. */
+export async function loadRegistry(modelsDir: string): Promise<ModelEntry[]> {
+  const dirents = await readdir(modelsDir, { withFileTypes: true }).catch((error: Error) => {
+    throw new ModelLoadError(modelsDir, `cannot read the models folder: ${error.message}`);
+  });
+  const dirs = dirents.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const entries = await Promise.all(dirs.map((d) => loadModel(path.join(modelsDir, d))));
+  if (entries.length === 0) throw new ModelLoadError(modelsDir, 'no model folders (each needs card.json and model.onnx)');
+  const seen = new Map<string, string>();
+  for (const entry of entries) {
+    const other = seen.get(entry.name);
+    if (other) throw new ModelLoadError(path.join(entry.dir, 'card.json'), `name: "${entry.name}" is also the name of ${other}`);
+    seen.set(entry.name, entry.dir);
+  }
+  return entries;
+}
+
+/** The default model: the configured one, else imagenet when present, else the first. */
+export function pickDefault(entries: ModelEntry[], wanted?: string): string {
+  if (wanted) {
+    if (!entries.some((e) => e.name === wanted)) {
+      throw new ModelLoadError('defaultModel', `"${wanted}" is not a loaded model (loaded: ${entries.map((e) => e.name).join(', ')})`);
+    }
+    return wanted;
+  }
+  return entries.find((e) => e.name === 'imagenet')?.name ?? entries[0].name;
+}

@@ -1,0 +1,122 @@
+// Tags from a dense class map: per-cell probabilities pooled per class, then where each tag is (peak cell,
+// box of the connected cells around it, share of cells it wins), in original image coordinates.
+import type { Box, Tag } from './api.ts';
+import type { Card, Pool } from './card.ts';
+import type { DenseMap } from './densemap.ts';
+import type { Grid } from './plan.ts';
+
+/** 'topk' pooling averages the best tenth of the cells (at least one). */
+export const TOPK_SHARE = 0.1;
+/** a tag's box holds the cells connected to its peak whose probability is at least this share of the peak's */
+export const BOX_THRESHOLD = 0.5;
+
+export interface TagRequest {
+  topK: number;
+  minScore: number;
+  pool: Pool;
+  candidates: number[];
+}
+
+/** Softmax over classes for every cell; probabilities pass through unchanged. */
+export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): Float32Array {
+  if (kind === 'probabilities') return map.data;
+  const cells = map.rows * map.cols;
+  const out = new Float32Array(map.data.length);
+  for (let c = 0; c < cells; c++) {
+    let max = -Infinity;
+    for (let k = 0; k < map.classes; k++) max = Math.max(max, map.data[k * cells + c]);
+    let sum = 0;
+    for (let k = 0; k < map.classes; k++) {
+      const e = Math.exp(map.data[k * cells + c] - max);
+      out[k * cells + c] = e;
+      sum += e;
+    }
+    for (let k = 0; k < map.classes; k++) out[k * cells + c] /= sum;
+  }
+  return out;
+}
+
+function pooled(plane: Float32Array, pool: Pool): number {
+  if (pool === 'max') return plane.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (pool === 'mean') return plane.reduce((a, b) => a + b, 0) / plane.length;
+  const k = Math.max(1, Math.ceil(plane.length * TOPK_SHARE));
+  return Float32Array.from(plane).sort().subarray(plane.length - k).reduce((a, b) => a + b, 0) / k;
+}
+
+/** Index of the best class per cell. */
+function winners(probs: Float32Array, classes: number, cells: number): Int32Array {
+  const best = new Int32Array(cells);
+  for (let c = 0; c < cells; c++) {
+    for (let k = 1; k < classes; k++) if (probs[k * cells + c] > probs[best[c] * cells + c]) best[c] = k;
+  }
+  return best;
+}
+
+/** Bounding cells of the 4-connected region around `start` where plane >= threshold. */
+function regionAround(plane: Float32Array, rows: number, cols: number, start: number, threshold: number) {
+  const seen = new Uint8Array(rows * cols);
+  const stack = [start];
+  seen[start] = 1;
+  let [top, bottom, left, right] = [rows, -1, cols, -1];
+  while (stack.length > 0) {
+    const cell = stack.pop()!;
+    const i = Math.floor(cell / cols);
+    const j = cell % cols;
+    top = Math.min(top, i); bottom = Math.max(bottom, i); left = Math.min(left, j); right = Math.max(right, j);
+    const neighbours = [i > 0 ? cell - cols : -1, i < rows - 1 ? cell + cols : -1, j > 0 ? cell - 1 : -1, j < cols - 1 ? cell + 1 : -1];
+    for (const n of neighbours) {
+      if (n >= 0 && !seen[n] && plane[n] >= threshold) {
+        seen[n] = 1;
+        stack.push(n);
+      }
+    }
+  }
+  return { top, bottom, left, right };
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+
+/** Each cell stands for the area half a step around its centre; boxes are clipped to the image. */
+function cellsToBox(region: { top: number; bottom: number; left: number; right: number }, grid: Grid, image: { width: number; height: number }): Box {
+  const x0 = clamp(Math.floor(grid.originX + (region.left - 0.5) * grid.stepX), 0, image.width);
+  const x1 = clamp(Math.ceil(grid.originX + (region.right + 0.5) * grid.stepX), 0, image.width);
+  const y0 = clamp(Math.floor(grid.originY + (region.top - 0.5) * grid.stepY), 0, image.height);
+  const y1 = clamp(Math.ceil(grid.originY + (region.bottom + 0.5) * grid.stepY), 0, image.height);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', grid: Grid, image: { width: number; height: number },
+  labels: Card['labels'], request: TagRequest): Tag[] {
+  const cells = map.rows * map.cols;
+  const probs = probabilities(map, kind);
+  const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
+  const scored = request.candidates
+    .map((id) => ({ id, score: pooled(plane(id), request.pool) }))
+    .filter((t) => t.score >= request.minScore)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, request.topK);
+  if (scored.length === 0) return [];
+
+  const best = winners(probs, map.classes, cells);
+  return scored.map(({ id, score }) => {
+    const p = plane(id);
+    let peakCell = 0;
+    for (let c = 1; c < cells; c++) if (p[c] > p[peakCell]) peakCell = c;
+    const wins = best.reduce((n, w) => n + (w === id ? 1 : 0), 0);
+    const i = Math.floor(peakCell / map.cols);
+    const j = peakCell % map.cols;
+    const label = labels[id];
+    return {
+      label: label.name,
+      id,
+      score,
+      coverage: wins / cells,
+      peak: {
+        x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
+        y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
+      },
+      box: cellsToBox(regionAround(p, map.rows, map.cols, peakCell, p[peakCell] * BOX_THRESHOLD), grid, image),
+      parents: label.parents ?? [],
+    };
+  });
+}
