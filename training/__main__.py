@@ -34,7 +34,7 @@ def main(argv):
         print(USAGE)
         return 0 if argv else 2
     ensure_torch()
-    from .errors import UsageError
+    from .errors import CheckFailed, UsageError
     command, rest = argv[0], argv[1:]
     try:
         if command == 'train':
@@ -50,6 +50,9 @@ def main(argv):
     except UsageError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    except CheckFailed as error:
+        print(f'check failed: {error}', file=sys.stderr)
+        return 1
 
 
 if __name__ == '__main__':

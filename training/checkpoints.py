@@ -1,4 +1,7 @@
-"""Checkpoint files: one dict of plain values and tensors, loadable with weights_only=True."""
+"""Checkpoint files: one dict of plain values and tensors.
+
+They are pickles (PyTorch 1.13's weights_only loader cannot read floats): load only checkpoints you trust.
+"""
 from pathlib import Path
 
 import torch
@@ -12,7 +15,7 @@ def load_checkpoint(path, recipe=None):
     if not path.is_file():
         raise UsageError(f'checkpoint not found: {path}')
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        checkpoint = torch.load(path, map_location='cpu', weights_only=False)
     except Exception as error:  # torch raises many kinds for a file that is not a checkpoint
         raise UsageError(f'{path} is not a training checkpoint: {error}') from None
     if not isinstance(checkpoint, dict) or 'recipe' not in checkpoint or 'model' not in checkpoint:

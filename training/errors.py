@@ -3,3 +3,7 @@
 
 class UsageError(Exception):
     """A bad argument, a missing data folder, a checkpoint that does not fit: the user can fix it."""
+
+
+class CheckFailed(Exception):
+    """A verification failed (export equivalence, gradients): nothing was written; exit code 1."""

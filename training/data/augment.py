@@ -9,7 +9,7 @@ class RandomAffine:
     Pixels moved in from outside the image are zero (the background of Fashion-MNIST before normalisation).
     """
 
-    def __init__(self, translate=0.1, scale=0.1, flip=True):
+    def __init__(self, translate, scale, flip=True):
         self.translate, self.scale, self.flip = translate, scale, flip
 
     def __call__(self, images):

@@ -1,0 +1,15 @@
+"""Shared fixtures: one tiny fashion training run (dry run on a few hundred images) for the whole session."""
+import torch
+import pytest
+
+from training import train
+
+torch.set_num_threads(1)  # tiny tensors: more threads only contend on a shared machine
+
+
+@pytest.fixture(scope='session')
+def fashion_run(tmp_path_factory):
+    """Folder of a one-epoch dry run of the fashion recipe: checkpoints and plots."""
+    out = tmp_path_factory.mktemp('fashion-run')
+    train.run(['--recipe', 'fashion', '--epochs', '1', '--limit', '256', '--dry-run', '--out', str(out)])
+    return out
