@@ -36,6 +36,7 @@ from .data import fashion
 from .errors import UsageError
 from .nets import ClassicNet
 
+
 @dataclass
 class Data:
     train: Any
@@ -44,14 +45,18 @@ class Data:
     labels: List[Dict[str, Any]]
     input: Dict[str, Any]
 
+
 def classify(net, images):
     return net(images)
+
 
 def dense(net, images):
     return net.dense(images)
 
+
 def cross_entropy(args, data):
     return nn.CrossEntropyLoss()
+
 
 @torch.no_grad()
 def test_accuracy(net, data, args, device):
@@ -62,6 +67,7 @@ def test_accuracy(net, data, args, device):
         if args.dry_run:
             break
     return {'accuracy': correct / total}
+
 
 @dataclass
 class Recipe:
@@ -80,6 +86,7 @@ class Recipe:
     tasks: Tuple[str, ...] = ('tag',)
     background: Optional[int] = None
 
+
 def fashion_arguments(parser):
     group = parser.add_argument_group('fashion recipe')
     group.add_argument('--widths', type=int, nargs='+', default=[32, 64], help='channels of each conv stage')
@@ -89,6 +96,7 @@ def fashion_arguments(parser):
     group.add_argument('--translate', type=float, default=0.06, help='largest random shift, share of the side')
     group.add_argument('--scale', type=float, default=0.06, help='largest random zoom in or out, relative')
 
+
 def fashion_data(args):
     train, val, test = fashion.loaders(args)
     labels = [{'name': name} for name in fashion.LABELS]
@@ -96,9 +104,11 @@ def fashion_data(args):
                   'shortSide': 28}
     return Data(train, val, test, labels, card_input)
 
+
 def fashion_net(args, num_classes):
     stages = [(width, args.kernel, args.pool, 2) for width in args.widths]
     return ClassicNet(1, num_classes, stages, args.hidden, last_map=last_map_for(28, stages))
+
 
 def last_map_for(window, stages):
     """Side of the last feature map for a window, checking that every pool input divides evenly."""
@@ -109,6 +119,7 @@ def last_map_for(window, stages):
             raise UsageError(f"a {window} px window does not fit stages {stages}: a pool gets a {side} px map")
         side //= pool_size
     return side
+
 
 FASHION = Recipe(
     name='fashion',
@@ -121,6 +132,10 @@ FASHION = Recipe(
     defaults={'data': fashion.DEFAULT_DIR, 'epochs': 10, 'batch_size': 64},
 )
 
+from .scene_recipes import CAMVID, MSRC21  # noqa: E402 - the scene recipes build on Recipe above
+
 RECIPES = {
     'fashion': FASHION,
+    'camvid': CAMVID,
+    'msrc21': MSRC21,
 }
