@@ -56,7 +56,10 @@ export async function loadRegistry(modelsDir: string): Promise<ModelEntry[]> {
   const dirents = await readdir(modelsDir, { withFileTypes: true }).catch((error: Error) => {
     throw new ModelLoadError(modelsDir, `cannot read the models folder: ${error.message}`);
   });
-  const dirs = dirents.filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  // model folders may be symbolic links (a deployment linking models from elsewhere)
+  const isFolder = async (name: string) => (await stat(path.join(modelsDir, name)).catch(() => undefined))?.isDirectory() ?? false;
+  const names = dirents.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name).sort();
+  const dirs = (await Promise.all(names.map(async (n) => ((await isFolder(n)) ? n : undefined)))).filter((n) => n !== undefined);
   const entries = await Promise.all(dirs.map((d) => loadModel(path.join(modelsDir, d))));
   if (entries.length === 0) throw new ModelLoadError(modelsDir, 'no model folders (each needs card.json and model.onnx)');
   const seen = new Map<string, string>();

@@ -1,0 +1,133 @@
+// Start-up checks, admission (queue full), shutdown and event-loop health of the model runtime.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { createTagmap } from '../../model/index.ts';
+import { modelsFolder, photo, testConfig } from './zoo.ts';
+
+async function rejection(promise: Promise<unknown>) {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error, 'expected a rejection').toBeDefined();
+  return error as { code?: string; message: string };
+}
+
+function editCard(dir: string, edit: (card: Record<string, any>) => void) {
+  const file = path.join(dir, 'card.json');
+  const card = JSON.parse(readFileSync(file, 'utf8'));
+  edit(card);
+  writeFileSync(file, JSON.stringify(card));
+  return file;
+}
+
+describe('start-up', () => {
+  it('fails on a bad card, naming the file and the field', async () => {
+    const folder = modelsFolder(['fashion'], true);
+    try {
+      const file = editCard(path.join(folder.dir, 'fashion'), (card) => { card.geometry.window = 'large'; delete card.input.std; });
+      const error = await rejection(createTagmap(testConfig(folder.dir)));
+      expect(error.message).toContain(file);
+      expect(error.message).toContain('geometry.window');
+      expect(error.message).toContain('input.std');
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('fails on a model folder without model.onnx, naming the missing file', async () => {
+    const folder = modelsFolder(['fashion'], true);
+    try {
+      rmSync(path.join(folder.dir, 'fashion', 'model.onnx'));
+      const error = await rejection(createTagmap(testConfig(folder.dir)));
+      expect(error.message).toContain(path.join(folder.dir, 'fashion', 'model.onnx'));
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('is never ready when the model disagrees with its card (label count)', async () => {
+    const folder = modelsFolder(['fashion'], true);
+    try {
+      editCard(path.join(folder.dir, 'fashion'), (card) => { card.labels.pop(); });
+      const tagmap = await createTagmap(testConfig(folder.dir));
+      const error = await rejection(tagmap.ready());
+      expect(error.message).toMatch(/fashion: output .* labels need/);
+      expect(tagmap.isReady()).toBe(false);
+      await tagmap.close();
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('refuses more threads than cores', async () => {
+    const error = await rejection(createTagmap(testConfig('unused', { workers: 64, threadsPerWorker: 64 })));
+    expect(error.message).toContain('exceeds the');
+  });
+});
+
+describe('admission and shutdown', () => {
+  it('refuses requests beyond workers + maxQueue at once with overloaded', async () => {
+    const folder = modelsFolder(['fashion']);
+    const tagmap = await createTagmap(testConfig(folder.dir, { workers: 1, maxQueue: 2 }));
+    try {
+      await tagmap.ready();
+      const image = photo('coffee.png');
+      const settled = await Promise.allSettled(Array.from({ length: 6 }, () => tagmap.tag(image, { model: 'fashion' })));
+      const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason);
+      expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
+      expect(refused).toHaveLength(3);
+      for (const error of refused) {
+        expect(error.code).toBe('overloaded');
+        expect(error.message).toContain('retry');
+      }
+      // the slots come back once the work is done
+      await expect(tagmap.tag(image, { model: 'fashion' })).resolves.toHaveProperty('tags');
+    } finally {
+      await tagmap.close();
+      folder.remove();
+    }
+  });
+
+  it('on close lets the running job finish, refuses the queued ones and every later one with shutting_down', async () => {
+    const folder = modelsFolder(['camvid']);
+    const tagmap = await createTagmap(testConfig(folder.dir, { workers: 1, maxQueue: 4 }));
+    try {
+      await tagmap.ready();
+      const image = photo('astronaut.png');
+      const jobs = Array.from({ length: 3 }, () => tagmap.tag(image, { model: 'camvid', scales: [2], density: 2 }));
+      jobs.forEach((job) => job.catch(() => undefined));
+      // one job on the worker and another waiting behind it
+      while (tagmap.queueDepth() < 1) await new Promise((resolve) => setTimeout(resolve, 2));
+      const closed = tagmap.close();
+      const settled = await Promise.allSettled(jobs);
+      await closed;
+      // whichever finished decoding first was running; it completes, the others never run
+      expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+      const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason);
+      expect(refused.map((e) => e.code)).toEqual(['shutting_down', 'shutting_down']);
+      const later = await rejection(tagmap.tag(image, { model: 'camvid' }));
+      expect(later.code).toBe('shutting_down');
+    } finally {
+      folder.remove();
+    }
+  });
+
+  it('keeps the event loop responsive while a 1920x1440 photo is parsed', async () => {
+    const folder = modelsFolder(['camvid']);
+    const tagmap = await createTagmap(testConfig(folder.dir));
+    try {
+      await tagmap.ready();
+      const large = await sharp(photo('rocket.jpg')).resize(1920, 1440, { fit: 'fill' }).jpeg().toBuffer();
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const result = await tagmap.parse(large, { model: 'camvid', format: 'json' });
+      delay.disable();
+      expect([result.width, result.height]).toEqual([1920, 1440]);
+      expect(delay.max / 1e6).toBeLessThan(250);
+    } finally {
+      await tagmap.close();
+      folder.remove();
+    }
+  });
+});

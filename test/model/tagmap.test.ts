@@ -1,0 +1,225 @@
+// The model/ API end to end on bundled models and real photos: tags, parse, class maps, options.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tagmap } from '../../model/api.ts';
+import { createTagmap } from '../../model/index.ts';
+import { decodeImage, resizeImage } from '../../model/image.ts';
+import { openSession, runSession } from '../../model/ort.ts';
+import { planScales } from '../../model/plan.ts';
+import { decodeMask } from '../../model/rle.ts';
+import { buildTensor } from '../../model/tensor.ts';
+import { modelsFolder, photo, testConfig, zooModelDir } from './zoo.ts';
+
+const camvidTest = path.resolve(import.meta.dirname, '../../../shared/data/camvid/test');
+const STREETS = ['0001TP_008550', '0001TP_010350', 'Seq05VD_f01740'];
+
+let tagmap: Tagmap;
+let folder: ReturnType<typeof modelsFolder>;
+
+beforeAll(async () => {
+  folder = modelsFolder(['fashion', 'camvid']);
+  tagmap = await createTagmap(testConfig(folder.dir));
+  await tagmap.ready();
+});
+afterAll(async () => {
+  await tagmap?.close();
+  folder?.remove();
+});
+
+async function rejection(promise: Promise<unknown>) {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error, 'expected a rejection').toBeDefined();
+  return error as { code: string; message: string };
+}
+
+describe('tag()', () => {
+  it('names the model with the sha256 of its model.onnx, and reports the plan and timings', async () => {
+    const result = await tagmap.tag(photo('chelsea.png'), { model: 'fashion' });
+    const sha256 = createHash('sha256').update(readFileSync(path.join(zooModelDir('fashion'), 'model.onnx'))).digest('hex');
+    expect(result.model).toEqual({ name: 'fashion', version: tagmap.card('fashion').version, sha256 });
+    expect(result.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1], density: 1, provider: 'cpu' });
+    expect(result.plan.grid.rows * result.plan.grid.cols).toBeGreaterThan(1);
+    expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.inferMs);
+  });
+
+  it('returns at most topK tags over minScore, best first, each inside the image with its box around its peak', async () => {
+    const result = await tagmap.tag(photo('coffee.png'), { model: 'fashion', topK: 3, minScore: 0.01 });
+    expect(result.tags.length).toBeGreaterThan(0);
+    expect(result.tags.length).toBeLessThanOrEqual(3);
+    const names = tagmap.card('fashion').labels.map((l) => l.name);
+    result.tags.forEach((tag, n) => {
+      if (n > 0) expect(tag.score).toBeLessThanOrEqual(result.tags[n - 1].score);
+      expect(tag.score).toBeGreaterThanOrEqual(0.01);
+      expect(tag.label).toBe(names[tag.id]);
+      expect(tag.coverage).toBeGreaterThanOrEqual(0);
+      expect(tag.coverage).toBeLessThanOrEqual(1);
+      expect(tag.peak.x).toBeGreaterThanOrEqual(tag.box.x);
+      expect(tag.peak.x).toBeLessThanOrEqual(tag.box.x + tag.box.width);
+      expect(tag.peak.y).toBeGreaterThanOrEqual(tag.box.y);
+      expect(tag.peak.y).toBeLessThanOrEqual(tag.box.y + tag.box.height);
+      expect(tag.box.x + tag.box.width).toBeLessThanOrEqual(600);
+      expect(tag.box.y + tag.box.height).toBeLessThanOrEqual(400);
+      expect(Array.isArray(tag.parents)).toBe(true);
+    });
+  });
+
+  it('keeps only included labels and drops excluded ones', async () => {
+    const names = tagmap.card('fashion').labels.map((l) => l.name);
+    const only = await tagmap.tag(photo('coffee.png'), { model: 'fashion', include: [names[2], names[5]], minScore: 0, topK: 10 });
+    expect(only.tags.map((t) => t.label).sort()).toEqual([names[2], names[5]].sort());
+    const without = await tagmap.tag(photo('coffee.png'), { model: 'fashion', exclude: [names[0]], minScore: 0, topK: 10 });
+    expect(without.tags.map((t) => t.label)).not.toContain(names[0]);
+    expect(without.tags).toHaveLength(9);
+  });
+
+  it('refuses an unknown label name with unknown_label, listing valid ones', async () => {
+    const error = await rejection(tagmap.tag(photo('coffee.png'), { model: 'fashion', include: ['unicorn'] }));
+    expect(error.code).toBe('unknown_label');
+    expect(error.message).toContain('"unicorn"');
+    expect(error.message).toContain(tagmap.card('fashion').labels[0].name);
+  });
+
+  it('refuses bad options with bad_options and an unknown model with unknown_model, saying what is allowed', async () => {
+    const cases: Array<[object, string, string]> = [
+      [{ model: 'fashion', scales: [0.1] }, 'bad_options', 'between 0.25 and 4'],
+      [{ model: 'fashion', density: 3 }, 'bad_options', 'density must be one of'],
+      [{ model: 'fashion', density: 8 }, 'bad_options', 'at most 4'],
+      [{ model: 'fashion', topK: 0 }, 'bad_options', 'topK'],
+      [{ model: 'fashion', minScore: 2 }, 'bad_options', 'minScore'],
+      [{ model: 'fashion', maxSide: 5 }, 'bad_options', 'maxSide'],
+      [{ model: 'nope' }, 'unknown_model', 'fashion'],
+    ];
+    for (const [options, code, text] of cases) {
+      const error = await rejection(tagmap.tag(photo('coffee.png'), options));
+      expect(error.code, JSON.stringify(options)).toBe(code);
+      expect(error.message, JSON.stringify(options)).toContain(text);
+    }
+  });
+
+  it('gives every EXIF orientation of a photo the same tags, with nearly the same scores', async () => {
+    const all = tagmap.card('camvid').labels.length;
+    const scores = async (n: number) => {
+      const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', minScore: 0, topK: all });
+      expect(result.plan.image, `Landscape_${n}`).toEqual({ width: 600, height: 450 });
+      return { top: result.tags[0].label, byLabel: new Map(result.tags.map((t) => [t.label, t.score])) };
+    };
+    const upright = await scores(1);
+    for (let n = 2; n <= 8; n++) {
+      const turned = await scores(n);
+      expect(turned.top, `Landscape_${n}`).toBe(upright.top);
+      for (const [label, score] of upright.byLabel) expect(Math.abs(turned.byLabel.get(label)! - score), `Landscape_${n} ${label}`).toBeLessThan(0.05);
+    }
+  });
+
+  it('tags CamVid street scenes with road and building or sky, each with a score, box and peak', async () => {
+    for (const name of STREETS) {
+      const result = await tagmap.tag(readFileSync(path.join(camvidTest, 'images', `${name}.jpg`)), { model: 'camvid' });
+      const labels = result.tags.map((t) => t.label);
+      expect(labels, name).toContain('road');
+      expect(labels.includes('building') || labels.includes('sky'), `${name}: ${labels}`).toBe(true);
+      for (const tag of result.tags) expect(tag.box.width * tag.box.height, `${name} ${tag.label}`).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('classMap()', () => {
+  it('gives cells equal to the window classifier on their crops, also between shifted passes (density 2)', async () => {
+    const card = tagmap.card('fashion');
+    expect(card.geometry.exact).toBe(true);
+    const bytes = photo('astronaut.png');
+    const result = await tagmap.classMap(bytes, { model: 'fashion', density: 2 });
+    const [K, rows, cols] = result.shape;
+    expect(result.data.length).toBe(K * rows * cols);
+
+    // rebuild the padded input the same way and run single windows through onnxruntime
+    const decoded = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000 });
+    const [plan] = planScales(decoded, card, { scales: [1], maxSide: 2048, density: 2 });
+    const resized = await resizeImage(decoded, plan.width, plan.height);
+    const canvas = buildTensor(resized, { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.canvasWidth, height: plan.canvasHeight }, card.input);
+    const { session } = await openSession(path.join(zooModelDir('fashion'), 'model.onnx'), { device: 'cpu', intraOpThreads: 1 });
+    const { window, offset } = card.geometry;
+    const C = card.input.channels;
+    let worst = 0;
+    for (const [I, J] of [[0, 0], [1, 1], [0, 1], [rows - 1, cols - 1], [Math.floor(rows / 2), Math.floor(cols / 3)], [rows - 2, 3]]) {
+      const x0 = offset + J * plan.shiftStep;
+      const y0 = offset + I * plan.shiftStep;
+      const crop = new Float32Array(C * window * window);
+      for (let c = 0; c < C; c++) for (let y = 0; y < window; y++) for (let x = 0; x < window; x++) {
+        crop[(c * window + y) * window + x] = canvas[(c * plan.canvasHeight + y0 + y) * plan.canvasWidth + x0 + x];
+      }
+      const out = await runSession(session, card.input.name, { dims: [1, C, window, window], data: crop }, [card.output.name]);
+      for (let k = 0; k < K; k++) worst = Math.max(worst, Math.abs(out[card.output.name].data[k] - result.data[(k * rows + I) * cols + J]));
+    }
+    await session.release();
+    expect(worst).toBeLessThan(1e-3);
+  });
+
+  it('fuses scales on the finest grid', async () => {
+    const fine = await tagmap.classMap(photo('rocket.jpg'), { model: 'camvid', scales: [2] });
+    const fused = await tagmap.classMap(photo('rocket.jpg'), { model: 'camvid', scales: [1, 2], fuse: 'max' });
+    expect(fused.plan.inputs.map((i) => i.scale)).toEqual([1, 2]);
+    expect(fused.shape).toEqual(fine.shape);
+    expect(fused.grid).toEqual(fine.grid);
+    expect(fused.plan.cellSize).toBeCloseTo(fine.plan.cellSize, 6);
+  });
+});
+
+describe('parse()', () => {
+  const street = () => readFileSync(path.join(camvidTest, 'images', `${STREETS[0]}.jpg`));
+
+  it('returns a grey label PNG the size of the image whose values are the label ids', async () => {
+    const result = await tagmap.parse(street(), { model: 'camvid', format: 'png' });
+    expect([result.width, result.height]).toEqual([480, 360]);
+    const { data, info } = await sharp(result.png!).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    expect(info).toMatchObject({ width: 480, height: 360, channels: 1 });
+    expect(Buffer.compare(data, Buffer.from(result.labels))).toBe(0);
+    expect(result.labels.reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(tagmap.card('camvid').labels.length);
+  });
+
+  it('labels CamVid test pixels mostly as the ground truth does', async () => {
+    let right = 0;
+    let scored = 0;
+    for (const name of STREETS) {
+      const result = await tagmap.parse(readFileSync(path.join(camvidTest, 'images', `${name}.jpg`)), { model: 'camvid', format: 'png' });
+      const truth = await sharp(readFileSync(path.join(camvidTest, 'labels', `${name}.png`))).extractChannel(0).raw().toBuffer();
+      truth.forEach((t, p) => {
+        if (t === 11) return; // void
+        scored++;
+        if (result.labels[p] === t) right++;
+      });
+    }
+    expect(right / scored).toBeGreaterThan(0.7);
+  });
+
+  it('returns per-label RLE masks that rebuild the label map, with shares summing to 1', async () => {
+    const result = await tagmap.parse(street(), { model: 'camvid', format: 'json' });
+    expect(result.masks!.length).toBe(result.legend.length);
+    expect(result.legend.reduce((a, l) => a + l.share, 0)).toBeCloseTo(1, 6);
+    for (const mask of result.masks!) {
+      expect(mask.rle.size).toEqual([360, 480]);
+      const bits = decodeMask(mask.rle);
+      bits.forEach((on, p) => {
+        if (on !== (result.labels[p] === mask.id ? 1 : 0)) throw new Error(`mask ${mask.name} differs at pixel ${p}`);
+      });
+    }
+  });
+
+  it('returns a colour overlay PNG the size of the image', async () => {
+    const result = await tagmap.parse(photo('exif-orientation/Landscape_6.jpg'), { model: 'camvid', format: 'overlay' });
+    const info = await sharp(result.png!).metadata();
+    expect([info.width, info.height, info.channels]).toEqual([600, 450, 3]);
+  });
+
+  it('gives every EXIF orientation the same-shaped, near-identical label map', async () => {
+    const first = await tagmap.parse(photo('exif-orientation/Landscape_1.jpg'), { model: 'camvid', format: 'png' });
+    for (let n = 2; n <= 8; n++) {
+      const result = await tagmap.parse(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', format: 'png' });
+      expect([result.width, result.height]).toEqual([600, 450]);
+      const same = result.labels.reduce((count, id, p) => count + (id === first.labels[p] ? 1 : 0), 0);
+      expect(same / result.labels.length, `Landscape_${n}`).toBeGreaterThan(0.95);
+    }
+  });
+});
