@@ -1,0 +1,34 @@
+// Errors of the batch script. A failed input becomes an error row with a code; a few codes mean the
+// command itself is wrong (the same for every input) and stop the run with exit code 2.
+import { isTagmapError } from '../../model/index.ts';
+import type { RowError } from './rows.ts';
+
+/** Codes of the batch script itself, next to model/'s TagmapErrorCode and the server's problem codes. */
+export type BatchErrorCode =
+  | 'input_not_found' // a named file does not exist
+  | 'input_unreadable' // exists but cannot be read (permissions, a folder, I/O error)
+  | 'server_unreachable' // --server: no answer after every retry
+  | 'server_error'; // --server: an answer that is not a tagmap response
+
+export class BatchError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'BatchError';
+  }
+}
+
+/** Thrown for an input given up because the run is stopping; such inputs get no row, so --resume redoes them. */
+export class Abandoned extends Error {
+  constructor() {
+    super('abandoned: the run is stopping');
+    this.name = 'Abandoned';
+  }
+}
+
+/** Wrong options rather than bad inputs: every other input would fail the same way. */
+export const USAGE_CODES = new Set(['bad_options', 'unknown_model', 'unknown_label']);
+
+export function rowError(error: unknown): RowError {
+  if (error instanceof BatchError || isTagmapError(error)) return { code: error.code, message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,96 @@
+// The batch loop: take inputs one by one (this shard's, not yet in --out), keep up to `concurrency` of them
+// in flight, write each one's row as it finishes. A stop signal ends the taking; inputs in flight finish
+// (or, if they are only waiting to retry, are abandoned without a row).
+import { performance } from 'node:perf_hooks';
+import { Abandoned, BatchError, USAGE_CODES, rowError } from './errors.ts';
+import type { RowFormat } from './formats.ts';
+import type { RowSink } from './output.ts';
+import type { Progress, Tally } from './progress.ts';
+import type { Row } from './rows.ts';
+import { inShard, type Shard } from './shard.ts';
+import type { Tagger } from './tagger.ts';
+
+export interface RunSettings {
+  concurrency: number;
+  shard?: Shard;
+  /** inputs that already have a row */
+  done: Set<string>;
+}
+
+export interface RunParts {
+  inputs: AsyncIterable<string>;
+  tagger: Tagger;
+  sink: RowSink;
+  format: RowFormat;
+  tally: Tally;
+  progress: Progress;
+  stop: AbortSignal;
+}
+
+export interface RunEnd {
+  /** set when an input showed the options themselves are wrong (unknown model, bad option) */
+  usageError?: BatchError;
+}
+
+const stopped = (signal: AbortSignal) =>
+  new Promise<'stopped'>((resolve) => {
+    if (signal.aborted) resolve('stopped');
+    else signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+  });
+
+export async function runBatch(settings: RunSettings, parts: RunParts): Promise<RunEnd> {
+  const { tagger, sink, format, tally, progress } = parts;
+  // a usage error stops the run as a signal does
+  const halt = new AbortController();
+  const stop = AbortSignal.any([parts.stop, halt.signal]);
+  const end: RunEnd = {};
+  const inFlight = new Set<Promise<void>>();
+
+  async function runOne(input: string): Promise<void> {
+    const started = performance.now();
+    let row: Row;
+    try {
+      const outcome = await tagger.run(input, stop);
+      row = { input, ok: true, ...outcome, ms: Math.round(performance.now() - started) };
+    } catch (error) {
+      if (error instanceof Abandoned) return;
+      row = { input, ok: false, error: rowError(error) };
+      if (USAGE_CODES.has(row.error.code)) {
+        end.usageError ??= new BatchError(row.error.code, row.error.message);
+        halt.abort();
+        return;
+      }
+    }
+    sink.write(format.format(row));
+    if (row.ok) tally.done++;
+    else tally.failed++;
+    progress.update(!listed);
+  }
+
+  let listed = false;
+  const iterator = parts.inputs[Symbol.asyncIterator]();
+  const whenStopped = stopped(stop);
+  try {
+    while (!stop.aborted) {
+      const next = await Promise.race([iterator.next(), whenStopped]);
+      if (next === 'stopped' || next.done) break;
+      const input = next.value;
+      if (!inShard(input, settings.shard)) continue;
+      if (settings.done.has(input)) {
+        tally.skipped++;
+        continue;
+      }
+      tally.queued++;
+      const task = runOne(input).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= settings.concurrency) await Promise.race([...inFlight, whenStopped]);
+    }
+    listed = true;
+  } finally {
+    // not awaited: a list still waiting on stdin would never let it settle
+    void iterator.return?.()?.catch(() => undefined);
+    await Promise.all(inFlight);
+    progress.update(false);
+  }
+  return end;
+}
