@@ -60,6 +60,27 @@ describe('start-up', () => {
     }
   });
 
+  it('on device auto reports the provider it got and logs a CUDA fallback once, not once per worker', async () => {
+    const folder = modelsFolder(['fashion']);
+    const warnings: string[] = [];
+    const tagmap = await createTagmap(testConfig(folder.dir, { device: 'auto', workers: 2, logger: { info: () => undefined, warn: (m) => warnings.push(m) } }));
+    try {
+      await tagmap.ready();
+      const result = await tagmap.tag(photo('coffee.png'), { model: 'fashion' });
+      expect(result.plan.provider).toBe(tagmap.provider());
+      if (tagmap.provider() === 'cpu') {
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/^CUDA execution provider unavailable, running on the CPU: .+/);
+      } else {
+        expect(tagmap.provider()).toBe('cuda');
+        expect(warnings).toEqual([]);
+      }
+    } finally {
+      await tagmap.close();
+      folder.remove();
+    }
+  });
+
   it('refuses more threads than cores', async () => {
     const error = await rejection(createTagmap(testConfig('unused', { workers: 64, threadsPerWorker: 64 })));
     expect(error.message).toContain('exceeds the');
