@@ -1,0 +1,53 @@
+// Prometheus metrics (prom-client) on a registry the caller owns: requests by route and status, latency,
+// queue depth, inference time per model, and which execution provider runs.
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Tagmap } from '../model/index.ts';
+
+export interface ServerMetrics {
+  /** counts and times every request under its route pattern */
+  middleware: RequestHandler;
+  observeInference(model: string, inferMs: number): void;
+}
+
+export function createMetrics(registry: Registry, tagmap: Tagmap): ServerMetrics {
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'tagmap_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers,
+  });
+  const latency = new Histogram({
+    name: 'tagmap_http_request_duration_seconds', help: 'HTTP request latency by method and route', labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+  });
+  const inference = new Histogram({
+    name: 'tagmap_inference_seconds', help: "time inside onnxruntime's session.run per request, by model", labelNames: ['model'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+  });
+  new Gauge({
+    name: 'tagmap_queue_depth', help: 'inference jobs waiting for a free worker', registers,
+    collect() { this.set(tagmap.queueDepth()); },
+  });
+  new Gauge({
+    name: 'tagmap_provider_info', help: 'the onnxruntime execution provider in use (value 1)', labelNames: ['provider'], registers,
+    collect() {
+      this.reset();
+      this.set({ provider: tagmap.provider() }, 1);
+    },
+  });
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const stop = latency.startTimer();
+    res.on('finish', () => {
+      // the matched pattern keeps the label set small; anything unmatched is one label
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      stop({ method: req.method, route });
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  return {
+    middleware,
+    observeInference: (model, inferMs) => inference.observe({ model }, inferMs / 1000),
+  };
+}
