@@ -27,6 +27,15 @@ export interface RawImage {
 export interface DecodeOptions {
   channels: 1 | 3;
   maxPixels: number;
+  /** decode straight to this upright size (JPEG and WebP then shrink while decoding) */
+  size?: { width: number; height: number };
+}
+
+/** What the header says: the format, and the size once EXIF orientation is applied. */
+export interface ImageHeader {
+  format: ImageFormat;
+  width: number;
+  height: number;
 }
 
 const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
@@ -56,31 +65,34 @@ function describeUnsupported(bytes: Buffer): string {
   return `not an image in a format tagmap decodes (${accepted})`;
 }
 
-/**
- * Decodes untrusted bytes: format sniffed first, pixel limit checked from the header, EXIF orientation
- * applied, first page/frame only, alpha flattened onto white, converted to sRGB (or grey), and any
- * truncated or corrupt pixel data refused.
- */
-export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promise<RawImage & { format: ImageFormat }> {
+/** Sniffs the format and reads the header: unsupported formats and images over the pixel limit stop here. */
+export async function readHeader(bytes: Buffer, maxPixels: number): Promise<ImageHeader> {
   const format = sniffFormat(bytes);
   if (!format) throw new TagmapError('unsupported_media', describeUnsupported(bytes), { accepted: [...ACCEPTED_FORMATS] });
-
-  const open = () => sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, pages: 1, page: 0, autoOrient: true });
   let header: Metadata;
   try {
     header = await sharp(bytes, { pages: 1, page: 0 }).metadata();
   } catch (error) {
     throw undecodable(format, error);
   }
-  const pixels = (header.width ?? 0) * (header.height ?? 0);
-  if (pixels > options.maxPixels) {
-    throw new TagmapError('too_many_pixels',
-      `the image has ${header.width}x${header.height} = ${pixels} pixels; at most ${options.maxPixels} are accepted`,
-      { width: header.width, height: header.height, maxPixels: options.maxPixels });
+  const { width, height } = header.autoOrient;
+  if (width * height > maxPixels) {
+    throw new TagmapError('too_many_pixels', `the image has ${width}x${height} = ${width * height} pixels; at most ${maxPixels} are accepted`,
+      { width, height, maxPixels });
   }
+  return { format, width, height };
+}
 
-  let pipeline = open().flatten({ background: ALPHA_BACKGROUND });
-  pipeline = options.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+/**
+ * Decodes untrusted bytes: header checked first (format, pixel limit), EXIF orientation applied, first
+ * page/frame only, optionally resized, alpha flattened onto white, converted to sRGB (or grey), and any
+ * truncated or corrupt pixel data refused.
+ */
+export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promise<RawImage & { format: ImageFormat }> {
+  const { format } = await readHeader(bytes, options.maxPixels);
+  let pipeline = sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, pages: 1, page: 0, autoOrient: true });
+  if (options.size) pipeline = pipeline.resize(options.size.width, options.size.height, { fit: 'fill' });
+  pipeline = pipeline.flatten({ background: ALPHA_BACKGROUND }).toColourspace(options.channels === 1 ? 'b-w' : 'srgb');
   try {
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== options.channels) throw new Error(`decoded to ${info.channels} channels, expected ${options.channels}`);
@@ -93,16 +105,6 @@ export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promis
 function undecodable(format: ImageFormat, error: unknown): TagmapError {
   const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new TagmapError('undecodable_image', `the ${format} image is truncated or corrupt: ${reason}`, { format });
-}
-
-/** Resizes decoded pixels to exactly width x height. */
-export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
-  if (width === image.width && height === image.height) return image;
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    .resize(width, height, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: image.channels };
 }
 
 /** A grey PNG whose pixel values are label ids: 8-bit, or 16-bit when ids go past 255. */

@@ -8,7 +8,7 @@ import type {
 } from './api.ts';
 import type { Card } from './card.ts';
 import { TagmapError } from './errors.ts';
-import { decodeImage, encodeLabelPng, encodeRgbPng, resizeImage, type RawImage } from './image.ts';
+import { decodeImage, encodeLabelPng, encodeRgbPng, readHeader, type ImageHeader } from './image.ts';
 import type { InferResult } from './job.ts';
 import { legendOf, overlay } from './legend.ts';
 import { resolveRun, resolveTag, type ResolvedRun } from './options.ts';
@@ -22,10 +22,11 @@ type Task = Card['tasks'][number];
 
 interface Ran {
   entry: ModelEntry;
-  image: RawImage;
+  header: ImageHeader;
   result: InferResult;
   plan: Plan;
-  timings: Timings;
+  /** decodeMs, queueMs and inferMs; the rest of the time is post-processing */
+  timings: Omit<Timings, 'postMs' | 'totalMs'>;
   started: number;
 }
 
@@ -98,15 +99,17 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
     const started = performance.now();
     const release = pool.admit();
     try {
-      const decoded = await decodeImage(image, { channels: entry.card.input.channels, maxPixels: config.maxPixels });
-      const plans = planScales(decoded, entry.card, options);
-      const resized = await Promise.all(plans.map((p) => resizeImage(decoded, p.width, p.height)));
+      const { channels } = entry.card.input;
+      const header = await readHeader(image, config.maxPixels);
+      const plans = planScales(header, entry.card, options);
+      // one decode per scale, straight to its size (JPEG shrinks while decoding)
+      const resized = await Promise.all(plans.map((p) => decodeImage(image, { channels, maxPixels: config.maxPixels, size: p })));
       const decodeMs = performance.now() - started;
       const scales = plans.map((plan, n) => ({ plan, pixels: Uint8Array.from(resized[n].data).buffer }));
-      const result = await pool.run({ model: entry.name, image: { width: decoded.width, height: decoded.height }, scales, fuse: options.fuse, labelMap });
+      const result = await pool.run({ model: entry.name, image: header, scales, fuse: options.fuse, labelMap });
       const poolMs = performance.now() - started - decodeMs;
       const plan: Plan = {
-        image: { width: decoded.width, height: decoded.height },
+        image: { width: header.width, height: header.height },
         inputs: plans.map((p) => ({ scale: p.scale, width: p.tensorWidth, height: p.tensorHeight })),
         scales: options.scales,
         density: options.density,
@@ -114,10 +117,8 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
         cellSize: (result.grid.stepX + result.grid.stepY) / 2,
         provider: result.provider,
       };
-      const timings: Timings = {
-        decodeMs, queueMs: Math.max(0, poolMs - result.workerMs), inferMs: result.runMs, postMs: result.workerMs - result.runMs, totalMs: 0,
-      };
-      return { entry, image: decoded, result, plan, timings, started };
+      const timings = { decodeMs, queueMs: Math.max(0, poolMs - result.workerMs), inferMs: result.runMs };
+      return { entry, header, result, plan, timings, started };
     } finally {
       release();
     }
@@ -126,7 +127,8 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
   const ref = (e: ModelEntry): ModelRef => ({ name: e.name, version: e.card.version, sha256: e.sha256 });
   const finish = (ran: Ran): Timings => {
     const totalMs = performance.now() - ran.started;
-    return { ...ran.timings, postMs: ran.timings.postMs + Math.max(0, totalMs - ran.timings.decodeMs - ran.timings.queueMs - ran.timings.inferMs - ran.timings.postMs), totalMs };
+    const { decodeMs, queueMs, inferMs } = ran.timings;
+    return { decodeMs, queueMs, inferMs, postMs: totalMs - decodeMs - queueMs - inferMs, totalMs };
   };
   const denseOf = (r: InferResult) => ({ data: r.map, classes: r.classes, rows: r.grid.rows, cols: r.grid.cols });
 
@@ -163,9 +165,12 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
       const labels = ran.result.labels!;
       const { width, height } = ran.plan.image;
       const legend = legendOf(labels, entry.card);
-      const result: ParseResult = { model: ref(entry), plan: ran.plan, timings: ran.timings, width, height, legend, labels };
+      const result: ParseResult = { model: ref(entry), plan: ran.plan, timings: finish(ran), width, height, legend, labels };
       if (format === 'png') result.png = await encodeLabelPng(labels, width, height);
-      if (format === 'overlay') result.png = await encodeRgbPng(overlay(ran.image, labels, entry.card), width, height);
+      if (format === 'overlay') {
+        const full = await decodeImage(image, { channels: 3, maxPixels: config.maxPixels });
+        result.png = await encodeRgbPng(overlay(full, labels, entry.card), width, height);
+      }
       if (format === 'json') {
         const shares = new Map(legend.map((l) => [l.id, l]));
         result.masks = [...encodeMasks(labels, width, height)].map(([id, rle]) => ({ id, name: shares.get(id)!.name, share: shares.get(id)!.share, rle }));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeImage, resizeImage } from '../model/image.ts';
+import { decodeImage, readHeader } from '../model/image.ts';
 import { BUNDLED_MODELS } from '../model/index.ts';
 import { openSession, ortVersion, runSession } from '../model/ort.ts';
 import { planScales } from '../model/plan.ts';
@@ -71,9 +71,10 @@ async function pickModel(options: Options): Promise<ModelEntry> {
 /** The padded tensor of one dense pass at scale 1, as tagmap would feed it. */
 async function denseInput(entry: ModelEntry, imageFile: string) {
   const { card } = entry;
-  const decoded = await decodeImage(readFileSync(imageFile), { channels: card.input.channels, maxPixels: 40_000_000 });
+  const bytes = readFileSync(imageFile);
+  const decoded = await readHeader(bytes, 40_000_000);
   const [plan] = planScales(decoded, card, { scales: [1], maxSide: 2048, density: 1 });
-  const resized = await resizeImage(decoded, plan.width, plan.height);
+  const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
   const crop = { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.tensorWidth, height: plan.tensorHeight };
   return { decoded, plan, tensor: buildTensor(resized, crop, card.input) };
 }

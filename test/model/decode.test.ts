@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, resizeImage } from '../../model/image.ts';
+import { decodeImage, readHeader } from '../../model/image.ts';
 import type { TagmapError } from '../../model/errors.ts';
 
 const photos = new URL('../../../shared/photos/', import.meta.url);
@@ -45,9 +45,13 @@ describe('decodeImage', () => {
 
   it('refuses a truncated JPEG as undecodable_image', async () => {
     const bytes = photo('rocket.jpg');
-    const error = await failure(decodeImage(bytes.subarray(0, Math.floor(bytes.length / 2)), options));
+    const truncated = bytes.subarray(0, Math.floor(bytes.length / 2));
+    const error = await failure(decodeImage(truncated, options));
     expect(error.code).toBe('undecodable_image');
     expect(error.message).toMatch(/truncated or corrupt/);
+    // also when the decoder shrinks while decoding
+    const shrunk = await failure(decodeImage(truncated, { ...options, size: { width: 80, height: 53 } }));
+    expect(shrunk.code).toBe('undecodable_image');
   });
 
   it('refuses SVG, PDF, text and empty input as unsupported_media, naming the accepted formats', async () => {
@@ -80,9 +84,14 @@ describe('decodeImage', () => {
     expect([...image.data.subarray(0, 3)]).toEqual([255, 0, 0]);
   });
 
-  it('resizes to exactly the planned size', async () => {
-    const image = await decodeImage(photo('chelsea.png'), options);
-    const small = await resizeImage(image, 45, 30);
-    expect([small.width, small.height, small.data.length]).toEqual([45, 30, 45 * 30 * 3]);
+  it('decodes straight to a planned size, upright', async () => {
+    const bytes = photo('exif-orientation/Landscape_6.jpg');
+    expect(await readHeader(bytes, 40_000_000)).toEqual({ format: 'jpeg', width: 600, height: 450 });
+    const small = await decodeImage(bytes, { ...options, size: { width: 60, height: 45 } });
+    const reference = await decodeImage(photo('exif-orientation/Landscape_1.jpg'), { ...options, size: { width: 60, height: 45 } });
+    expect([small.width, small.height, small.data.length]).toEqual([60, 45, 60 * 45 * 3]);
+    let difference = 0;
+    for (let p = 0; p < small.data.length; p++) difference += Math.abs(small.data[p] - reference.data[p]);
+    expect(difference / small.data.length).toBeLessThan(8);
   });
 });

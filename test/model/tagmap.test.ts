@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tagmap } from '../../model/api.ts';
 import { createTagmap } from '../../model/index.ts';
-import { decodeImage, resizeImage } from '../../model/image.ts';
+import { decodeImage, readHeader } from '../../model/image.ts';
 import { openSession, runSession } from '../../model/ort.ts';
 import { planScales } from '../../model/plan.ts';
 import { decodeMask } from '../../model/rle.ts';
@@ -135,9 +135,8 @@ describe('classMap()', () => {
     expect(result.data.length).toBe(K * rows * cols);
 
     // rebuild the padded input the same way and run single windows through onnxruntime
-    const decoded = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000 });
-    const [plan] = planScales(decoded, card, { scales: [1], maxSide: 2048, density: 2 });
-    const resized = await resizeImage(decoded, plan.width, plan.height);
+    const [plan] = planScales(await readHeader(bytes, 40_000_000), card, { scales: [1], maxSide: 2048, density: 2 });
+    const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
     const canvas = buildTensor(resized, { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.canvasWidth, height: plan.canvasHeight }, card.input);
     const { session } = await openSession(path.join(zooModelDir('fashion'), 'model.onnx'), { device: 'cpu', intraOpThreads: 1 });
     const { window, offset } = card.geometry;
