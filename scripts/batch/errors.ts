@@ -1,5 +1,6 @@
 // Errors of the batch script. A failed input becomes an error row with a code; a few codes mean the
-// command itself is wrong (the same for every input) and stop the run with exit code 2.
+// command itself is wrong (the same for every input, exit code 2) or that the server cannot be used now
+// (exit code 1): both stop the run without writing rows for them.
 import { isTagmapError } from '../../model/index.ts';
 import type { RowError } from './rows.ts';
 
@@ -27,6 +28,12 @@ export class Abandoned extends Error {
 
 /** Wrong options rather than bad inputs: every other input would fail the same way. */
 export const USAGE_CODES = new Set(['bad_options', 'unknown_model', 'unknown_label']);
+
+/**
+ * The server is gone or refuses all work even after the retries: the run stops without writing rows for
+ * these inputs, so that --resume sends them again later.
+ */
+export const STOP_CODES = new Set(['server_unreachable', 'overloaded', 'shutting_down', 'not_ready']);
 
 export function rowError(error: unknown): RowError {
   if (error instanceof BatchError || isTagmapError(error)) return { code: error.code, message: error.message };

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { encodeLabelPng } from '../../model/image.ts';
+import { decodeMask, type Rle } from '../../model/rle.ts';
 
 export function maskPath(masksDir: string, input: string): string {
   const base = path.basename(input.replace(/[?#].*$/, '')).replace(/\.[^.]*$/, '');
@@ -15,4 +17,20 @@ export async function writeMask(masksDir: string, input: string, png: Buffer): P
   const file = maskPath(masksDir, input);
   await writeFile(file, png);
   return file;
+}
+
+export interface RemoteMask {
+  id: number;
+  rle: Rle;
+}
+
+/** The label PNG of a server's JSON parse answer (per-label RLE masks), as the in-process run writes it. */
+export function labelPngFromMasks(masks: RemoteMask[], width: number, height: number): Promise<Buffer> {
+  const wide = masks.some((m) => m.id > 255);
+  const labels = wide ? new Uint16Array(width * height) : new Uint8Array(width * height);
+  for (const { id, rle } of masks) {
+    const mask = decodeMask(rle);
+    for (let p = 0; p < mask.length; p++) if (mask[p]) labels[p] = id;
+  }
+  return encodeLabelPng(labels, width, height);
 }

@@ -2,7 +2,7 @@
 // in flight, write each one's row as it finishes. A stop signal ends the taking; inputs in flight finish
 // (or, if they are only waiting to retry, are abandoned without a row).
 import { performance } from 'node:perf_hooks';
-import { Abandoned, BatchError, USAGE_CODES, rowError } from './errors.ts';
+import { Abandoned, BatchError, STOP_CODES, USAGE_CODES, rowError } from './errors.ts';
 import type { RowFormat } from './formats.ts';
 import type { RowSink } from './output.ts';
 import type { Progress, Tally } from './progress.ts';
@@ -30,6 +30,8 @@ export interface RunParts {
 export interface RunEnd {
   /** set when an input showed the options themselves are wrong (unknown model, bad option) */
   usageError?: BatchError;
+  /** set when the server could not be used even after retries */
+  stopError?: BatchError;
 }
 
 const stopped = (signal: AbortSignal) =>
@@ -40,7 +42,7 @@ const stopped = (signal: AbortSignal) =>
 
 export async function runBatch(settings: RunSettings, parts: RunParts): Promise<RunEnd> {
   const { tagger, sink, format, tally, progress } = parts;
-  // a usage error stops the run as a signal does
+  // a usage or stop error ends the run as a signal does
   const halt = new AbortController();
   const stop = AbortSignal.any([parts.stop, halt.signal]);
   const end: RunEnd = {};
@@ -55,8 +57,9 @@ export async function runBatch(settings: RunSettings, parts: RunParts): Promise<
     } catch (error) {
       if (error instanceof Abandoned) return;
       row = { input, ok: false, error: rowError(error) };
-      if (USAGE_CODES.has(row.error.code)) {
-        end.usageError ??= new BatchError(row.error.code, row.error.message);
+      const { code, message } = row.error;
+      if (USAGE_CODES.has(code) || STOP_CODES.has(code)) {
+        if (!end.usageError && !end.stopError) end[USAGE_CODES.has(code) ? 'usageError' : 'stopError'] = new BatchError(code, message);
         halt.abort();
         return;
       }
