@@ -112,6 +112,8 @@ export const goldenSchema = z.object({
         input: z.array(z.number()).describe('the input tensor, row-major'),
         outputShape: z.tuple([z.literal(1), z.number().int(), z.number().int(), z.number().int()]),
         output: z.array(z.number()).describe('the expected class map, row-major'),
+        computedBy: z.enum(['exporter', 'original', 'imported']).optional()
+          .describe('who computed output: the PyTorch exporter, the original third-party model, or the imported model itself'),
       }),
     )
     .min(1),
