@@ -26,7 +26,7 @@ export interface ScalePlan {
   shiftStep: number;
 }
 
-/** An output grid in original image coordinates: centre of cell (0,0) and the spacing of cells. */
+/** An output grid in original image coordinates: centre of cell (0,0), spacing of cells, size of a window. */
 export interface Grid {
   rows: number;
   cols: number;
@@ -34,6 +34,8 @@ export interface Grid {
   originY: number;
   stepX: number;
   stepY: number;
+  windowWidth: number;
+  windowHeight: number;
 }
 
 export interface PlanRequest {
@@ -115,5 +117,7 @@ export function gridOf(plan: ScalePlan, geometry: Geometry, rows: number, cols: 
     originY: (centre0 - plan.padTop) / plan.factorY,
     stepX: plan.shiftStep / plan.factorX,
     stepY: plan.shiftStep / plan.factorY,
+    windowWidth: geometry.window / plan.factorX,
+    windowHeight: geometry.window / plan.factorY,
   };
 }

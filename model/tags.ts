@@ -9,6 +9,11 @@ import type { Grid } from './plan.ts';
 export const TOPK_SHARE = 0.1;
 /** a tag's box holds the cells connected to its peak whose probability is at least this share of the peak's */
 export const BOX_THRESHOLD = 0.5;
+/**
+ * Scores, peaks and coverage use the cells whose window is at least this much image: border cells that
+ * mostly see padding are there so that parse labels every pixel, but their class guesses are unreliable.
+ */
+export const MIN_WINDOW_INSIDE = 0.5;
 
 export interface TagRequest {
   topK: number;
@@ -34,6 +39,20 @@ export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): 
     for (let k = 0; k < map.classes; k++) out[k * cells + c] /= sum;
   }
   return out;
+}
+
+/** Indices of the cells whose window lies at least MIN_WINDOW_INSIDE inside the image. */
+export function insideCells(grid: Grid, image: { width: number; height: number }): Int32Array {
+  const inside = (centre: number, window: number, size: number) =>
+    (Math.min(size, centre + window / 2) - Math.max(0, centre - window / 2)) / window;
+  const cells: number[] = [];
+  for (let i = 0; i < grid.rows; i++) {
+    const y = inside(grid.originY + i * grid.stepY, grid.windowHeight, image.height);
+    for (let j = 0; j < grid.cols; j++) {
+      if (y * inside(grid.originX + j * grid.stepX, grid.windowWidth, image.width) >= MIN_WINDOW_INSIDE) cells.push(i * grid.cols + j);
+    }
+  }
+  return Int32Array.from(cells);
 }
 
 function pooled(plane: Float32Array, pool: Pool): number {
@@ -90,8 +109,10 @@ export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', gri
   const cells = map.rows * map.cols;
   const probs = probabilities(map, kind);
   const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
+  const used = insideCells(grid, image);
+  const usedOf = (p: Float32Array) => Float32Array.from(used, (c) => p[c]);
   const scored = request.candidates
-    .map((id) => ({ id, score: pooled(plane(id), request.pool) }))
+    .map((id) => ({ id, score: pooled(usedOf(plane(id)), request.pool) }))
     .filter((t) => t.score >= request.minScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, request.topK);
@@ -100,9 +121,9 @@ export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', gri
   const best = winners(probs, map.classes, cells);
   return scored.map(({ id, score }) => {
     const p = plane(id);
-    let peakCell = 0;
-    for (let c = 1; c < cells; c++) if (p[c] > p[peakCell]) peakCell = c;
-    const wins = best.reduce((n, w) => n + (w === id ? 1 : 0), 0);
+    let peakCell = used[0];
+    for (const c of used) if (p[c] > p[peakCell]) peakCell = c;
+    const wins = used.reduce((n, c) => n + (best[c] === id ? 1 : 0), 0);
     const i = Math.floor(peakCell / map.cols);
     const j = peakCell % map.cols;
     const label = labels[id];
@@ -110,7 +131,7 @@ export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', gri
       label: label.name,
       id,
       score,
-      coverage: wins / cells,
+      coverage: wins / used.length,
       peak: {
         x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
         y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
