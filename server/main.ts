@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const server = createServer(app);
   drainOnSignals(server, tagmap, lifecycle, logger);
   await listen(server, config);
-  logger.info({ port: config.port, host: config.host }, 'listening; loading and warming the models');
+  logger.info({ address: server.address() }, 'listening; loading and warming the models');
   try {
     await tagmap.ready();
   } catch (error) {
