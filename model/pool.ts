@@ -11,6 +11,8 @@ export interface PoolOptions extends WorkerInit {
   maxQueue: number;
   /** called once with the reason when device=auto fell back from CUDA to the CPU */
   onFallback?: (reason: string) => void;
+  /** a worker failed outside any job after start-up (piscina starts a new one) */
+  onWorkerError?: (error: Error) => void;
 }
 
 const workerFile = new URL('./worker-entry.mjs', import.meta.url).href;
@@ -21,6 +23,7 @@ export class InferencePool {
   private admitted = 0;
   private closing = false;
   private provider: Provider | undefined;
+  private abandonWarmUp: (error: Error) => void = () => undefined;
   readonly ready: Promise<void>;
 
   constructor(private readonly options: PoolOptions) {
@@ -34,6 +37,10 @@ export class InferencePool {
       workerData: { models: options.models, device: options.device, intraOpThreads: options.intraOpThreads } satisfies WorkerInit,
     });
     this.ready = this.waitForWorkers();
+    // without a listener, an 'error' event from piscina would end the process
+    this.piscina.on('error', (error: Error) => {
+      if (this.provider) options.onWorkerError?.(error);
+    });
     // a rejected ready() is reported to whoever awaits it; keep it from counting as unhandled meanwhile
     this.ready.catch(() => undefined);
   }
@@ -54,6 +61,7 @@ export class InferencePool {
         this.piscina.off('message', onMessage);
         reject(new Error(`an inference worker failed to start: ${error.message}`, { cause: error }));
       };
+      this.abandonWarmUp = reject;
       this.piscina.on('message', onMessage);
       this.piscina.once('error', onError);
     });
@@ -102,6 +110,7 @@ export class InferencePool {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.abandonWarmUp(new TagmapError('shutting_down', 'closed before the models were warmed'));
     await this.piscina.close({ force: true });
   }
 }

@@ -63,6 +63,7 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
       name: e.name, path: e.modelPath, classes: e.card.labels.length, input: e.card.input, output: e.card.output, geometry: e.card.geometry,
     })),
     onFallback: (reason) => logger.warn(`CUDA execution provider unavailable, running on the CPU: ${reason}`),
+    onWorkerError: (error) => logger.warn(`inference worker error: ${error.message}`),
   });
   let ready = false;
   const warmed = pool.ready.then(() => {

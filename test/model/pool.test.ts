@@ -81,6 +81,18 @@ describe('start-up', () => {
     }
   });
 
+  it('rejects ready() with shutting_down when closed while warming up', async () => {
+    const folder = modelsFolder(['fashion']);
+    try {
+      const tagmap = await createTagmap(testConfig(folder.dir));
+      await tagmap.close();
+      const error = await rejection(tagmap.ready());
+      expect(error.code).toBe('shutting_down');
+    } finally {
+      folder.remove();
+    }
+  });
+
   it('refuses more threads than cores', async () => {
     const error = await rejection(createTagmap(testConfig('unused', { workers: 64, threadsPerWorker: 64 })));
     expect(error.message).toContain('exceeds the');
