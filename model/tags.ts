@@ -41,7 +41,7 @@ export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): 
   return out;
 }
 
-/** Indices of the cells whose window lies at least MIN_WINDOW_INSIDE inside the image. */
+/** Indices of the cells whose window lies at least MIN_WINDOW_INSIDE inside the image (all cells if none does). */
 export function insideCells(grid: Grid, image: { width: number; height: number }): Int32Array {
   const inside = (centre: number, window: number, size: number) =>
     (Math.min(size, centre + window / 2) - Math.max(0, centre - window / 2)) / window;
@@ -52,7 +52,7 @@ export function insideCells(grid: Grid, image: { width: number; height: number }
       if (y * inside(grid.originX + j * grid.stepX, grid.windowWidth, image.width) >= MIN_WINDOW_INSIDE) cells.push(i * grid.cols + j);
     }
   }
-  return Int32Array.from(cells);
+  return cells.length > 0 ? Int32Array.from(cells) : Int32Array.from({ length: grid.rows * grid.cols }, (_, c) => c);
 }
 
 function pooled(plane: Float32Array, pool: Pool): number {
