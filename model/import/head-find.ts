@@ -1,9 +1,10 @@
 // Finds the classifier head: the chain of nodes from the last spatial feature map to the output. Walking back from
 // the output it passes a trailing Softmax, the fully-connected layers and their activations, then the node that
-// collapses the map (Flatten, Reshape, Squeeze, a global pool or a spatial ReduceMean/ReduceMax).
+// collapses the map (Flatten, Reshape, Squeeze, a global pool or a spatial ReduceMean/ReduceMax), and a pool over
+// the whole map just before it.
 import type { GraphIndex } from './graph.ts';
 import { ImportError } from './import-error.ts';
-import { describeNode, intAttribute, intsAttribute, type Node } from './onnx-file.ts';
+import { describeNode, intAttribute, intsAttribute, stringAttribute, type Node } from './onnx-file.ts';
 import type { Tensors } from './probe.ts';
 
 /** Nodes after the logits that are dropped: the map keeps logits, the runtime applies softmax per cell. */
@@ -35,6 +36,18 @@ function isSpatialReduce(node: Node, shapes: Tensors): boolean {
   return rank === 4 && axes.join() === '2,3';
 }
 
+/**
+ * A MaxPool or AveragePool whose kernel is the whole map at the window size (how PyTorch exports
+ * AdaptiveMaxPool2d(1)) is a global pool: returns its input, the real features.
+ */
+function wholeMapPool(node: Node, shapes: Tensors): string | undefined {
+  if (node.opType !== 'MaxPool' && node.opType !== 'AveragePool') return undefined;
+  const [, , height, width] = dimsOf(shapes, node.input[0]);
+  const kernel = intsAttribute(node, 'kernel_shape') ?? [];
+  const unpadded = (intsAttribute(node, 'pads') ?? []).every((pad) => pad === 0) && stringAttribute(node, 'auto_pad', 'NOTSET') === 'NOTSET';
+  return kernel[0] === height && kernel[1] === width && unpadded ? node.input[0] : undefined;
+}
+
 export function findHead(index: GraphIndex, shapes: Tensors): Head {
   const graph = index.graph;
   let logits = graph.output[0].name;
@@ -58,6 +71,11 @@ export function findHead(index: GraphIndex, shapes: Tensors): Head {
       if (producer && COLLAPSE_OPS.has(producer.opType)) {
         node = producer;
         continue;
+      }
+      const pool = producer && wholeMapPool(producer, shapes);
+      if (pool) {
+        nodes.unshift(producer);
+        return { features: pool, nodes, logits, tail };
       }
       const dims = dimsOf(shapes, features);
       if (dims.length !== 4) throw new ImportError(`unsupported head: ${describeNode(node)} collapses a tensor of shape [${dims.join(', ')}], expected [N, C, H, W]`);

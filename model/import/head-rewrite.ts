@@ -11,7 +11,9 @@ import { floatTensor, tensorDims, tensorValues } from './tensors.ts';
 
 interface Constant { dims: number[]; values: Float32Array<ArrayBufferLike> }
 
-const POOLS: Record<string, string> = { GlobalAveragePool: 'AveragePool', ReduceMean: 'AveragePool', GlobalMaxPool: 'MaxPool', ReduceMax: 'MaxPool' };
+const POOLS: Record<string, string> = {
+  GlobalAveragePool: 'AveragePool', ReduceMean: 'AveragePool', AveragePool: 'AveragePool', GlobalMaxPool: 'MaxPool', ReduceMax: 'MaxPool', MaxPool: 'MaxPool',
+};
 const BYPASSED = new Set(['Flatten', 'Reshape', 'Squeeze']);
 
 export interface HeadRewrite {
