@@ -42,9 +42,11 @@ function drainOnSignals(server: Server, tagmap: Tagmap, lifecycle: Lifecycle, lo
       process.exit(1);
     }, DRAIN_DEADLINE_MS).unref();
     const closed = new Promise((resolve) => server.close(resolve));
-    server.closeIdleConnections();
+    // keep-alive sockets turn idle as their last responses go out; close them then, not after keepAliveTimeout
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     await tagmap.close();
     await closed;
+    clearInterval(sweep);
     logger.info('drained; bye');
     process.exit(0);
   };

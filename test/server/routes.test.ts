@@ -214,8 +214,10 @@ describe('POST /v1/classmap', () => {
 });
 
 /** supertest parser that keeps a binary body as a Buffer. */
-function binary(res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void) {
+function binary(res: request.Response, done: (error: Error | null, body: Buffer) => void) {
+  // in node, superagent hands the parser the response stream itself
+  const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }

@@ -1,0 +1,54 @@
+// EXIF orientation: the eight Landscape_N.jpg hold one picture stored in the eight orientations; once turned
+// upright they must give the same tags and same-shaped label maps that mostly agree pixel for pixel.
+import path from 'node:path';
+import sharp from 'sharp';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shared, startServer, type TestServer } from './server.ts';
+
+const ORIENTATIONS = [1, 2, 3, 4, 5, 6, 7, 8];
+const landscape = (n: number) => shared(path.join('photos/exif-orientation', `Landscape_${n}.jpg`));
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer(['imagenet', 'camvid']);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function labelMap(n: number) {
+  const res = await request(server.app).post('/v1/parse?model=camvid&format=png').attach('image', landscape(n), `Landscape_${n}.jpg`)
+    .buffer(true).parse((stream, done) => {
+      const chunks: Buffer[] = [];
+      (stream as unknown as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c)).on('end', () => done(null, Buffer.concat(chunks)));
+    }).expect(200);
+  return sharp(res.body as Buffer).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+}
+
+describe('EXIF orientation', () => {
+  it('all eight orientations give the same upright size and the same tags with nearly the same scores', async () => {
+    const results = [];
+    for (const n of ORIENTATIONS) {
+      results.push((await request(server.app).post('/v1/tags?model=imagenet&topK=3&minScore=0').attach('image', landscape(n), 'l.jpg').expect(200)).body);
+    }
+    const [first] = results;
+    expect(first.plan.image.width).toBeGreaterThan(first.plan.image.height); // landscape once upright
+    for (const result of results) {
+      expect(result.plan.image).toEqual(first.plan.image);
+      expect(result.tags.map((t: { label: string }) => t.label)).toEqual(first.tags.map((t: { label: string }) => t.label));
+      result.tags.forEach((tag: { score: number }, i: number) => expect(Math.abs(tag.score - first.tags[i].score)).toBeLessThan(0.05));
+    }
+  });
+
+  it('all eight orientations give same-shaped label maps that agree on at least 95% of pixels', async () => {
+    const first = await labelMap(1);
+    for (const n of ORIENTATIONS.slice(1)) {
+      const map = await labelMap(n);
+      expect([map.info.width, map.info.height]).toEqual([first.info.width, first.info.height]);
+      let same = 0;
+      for (let i = 0; i < map.data.length; i++) if (map.data[i] === first.data[i]) same++;
+      expect(same / map.data.length, `Landscape_${n}`).toBeGreaterThan(0.95);
+    }
+  });
+});
