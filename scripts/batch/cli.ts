@@ -131,7 +131,7 @@ function settingsFrom(command: Command): BatchSettings {
     masksDir: o.masks,
     out: o.out,
     format,
-    concurrency: o.concurrency ?? (o.server ? 4 : 2 * defaultConfig({ workers: o.workers }).workers),
+    concurrency: o.concurrency ?? (o.server ? 4 : 2 * (o.workers ?? defaultConfig().workers)),
     resume: Boolean(o.resume),
     shard: o.shard,
     server: o.server,

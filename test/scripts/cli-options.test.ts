@@ -1,6 +1,7 @@
 // The command line's checks, in-process: every wrong option is a UsageError that names the option and
 // what is allowed; good options arrive typed.
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../model/index.ts';
 import { parseCommandLine, UsageError } from '../../scripts/batch/cli.ts';
 
 const usageError = (argv: string[]) => {
@@ -22,6 +23,14 @@ describe('command line', () => {
       options: { topK: 3, minScore: 0.2, scales: [0.5, 1], include: ['tabby', 'espresso', 'cup'], pool: 'mean' },
     });
     expect(parseCommandLine(['a.jpg']).settings).toMatchObject({ format: 'jsonl', resume: false, options: {} });
+  });
+
+  it('keeps two inputs in flight per in-process worker, four with --server, unless told', () => {
+    const workers = defaultConfig().workers;
+    expect(parseCommandLine(['a.jpg']).settings!.concurrency).toBe(2 * workers);
+    expect(parseCommandLine(['a.jpg', '--workers', '3']).settings!.concurrency).toBe(6);
+    expect(parseCommandLine(['a.jpg', '--server', 'http://tagmap:8080']).settings!.concurrency).toBe(4);
+    expect(parseCommandLine(['a.jpg', '--concurrency', '7']).settings!.concurrency).toBe(7);
   });
 
   it('names the option and the allowed values for bad values', () => {
