@@ -11,7 +11,7 @@ const landscape = (n: number) => shared(path.join('photos/exif-orientation', `La
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer(['imagenet', 'camvid']);
+  server = await startServer(['camvid']);
 });
 afterAll(async () => {
   await server?.close();
@@ -28,17 +28,22 @@ async function labelMap(n: number) {
 
 describe('EXIF orientation', () => {
   it('all eight orientations give the same upright size and the same tags with nearly the same scores', async () => {
+    // the scene model: the picture (trees, sky) dominates it, not the big digit 1-8 drawn on each copy
     const results = [];
     for (const n of ORIENTATIONS) {
-      results.push((await request(server.app).post('/v1/tags?model=imagenet&topK=3&minScore=0').attach('image', landscape(n), 'l.jpg').expect(200)).body);
+      results.push((await request(server.app).post('/v1/tags?model=camvid&topK=3').attach('image', landscape(n), `Landscape_${n}.jpg`).expect(200)).body);
     }
     const [first] = results;
     expect(first.plan.image.width).toBeGreaterThan(first.plan.image.height); // landscape once upright
-    for (const result of results) {
-      expect(result.plan.image).toEqual(first.plan.image);
-      expect(result.tags.map((t: { label: string }) => t.label)).toEqual(first.tags.map((t: { label: string }) => t.label));
-      result.tags.forEach((tag: { score: number }, i: number) => expect(Math.abs(tag.score - first.tags[i].score)).toBeLessThan(0.05));
-    }
+    expect(first.tags.length).toBeGreaterThan(0);
+    results.forEach((result, n) => {
+      expect(result.plan.image, `Landscape_${n + 1}`).toEqual(first.plan.image);
+      expect(result.tags.map((t: { label: string }) => t.label).sort(), `Landscape_${n + 1}`).toEqual(first.tags.map((t: { label: string }) => t.label).sort());
+      for (const tag of result.tags) {
+        const same = first.tags.find((t: { label: string }) => t.label === tag.label);
+        expect(Math.abs(tag.score - same.score), `${tag.label} on Landscape_${n + 1}`).toBeLessThan(0.05);
+      }
+    });
   });
 
   it('all eight orientations give same-shaped label maps that agree on at least 95% of pixels', async () => {
