@@ -50,9 +50,11 @@ interface Problem {
 
 const MULTER_TOO_LARGE = new Set(['LIMIT_FILE_SIZE', 'LIMIT_PART_COUNT', 'LIMIT_FIELD_COUNT', 'LIMIT_FIELD_VALUE', 'LIMIT_FIELD_KEY']);
 
-/** body-parser's errors carry `type` and an exposable 4xx `status`. */
-const isBodyParserError = (error: unknown): error is Error & { type: string; status: number } =>
-  error instanceof Error && typeof (error as { type?: unknown }).type === 'string' && typeof (error as { status?: unknown }).status === 'number';
+/** body-parser's and the router's errors (http-errors) carry a 4xx `status`; body-parser's also a `type`. */
+const isClientHttpError = (error: unknown): error is Error & { type?: string; status: number } => {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return error instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
+};
 
 function toProblem(error: unknown): Problem {
   if (isTagmapError(error)) return { code: error.code, detail: error.message };
@@ -68,11 +70,11 @@ function toProblem(error: unknown): Problem {
     }
     return MULTER_TOO_LARGE.has(error.code) ? { code: 'too_large', detail: `upload refused: ${error.message}` } : { code: 'bad_request', detail: error.message };
   }
-  if (isBodyParserError(error)) {
+  if (isClientHttpError(error)) {
     if (error.type === 'entity.too.large') return { code: 'too_large', detail: 'the JSON body is larger than the limit' };
     if (error.type === 'entity.parse.failed') return { code: 'bad_request', detail: 'the body is not valid JSON' };
     if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') return { code: 'unsupported_content_type', detail: error.message };
-    if (error.status >= 400 && error.status < 500) return { code: 'bad_request', detail: error.message, status: error.status };
+    return { code: 'bad_request', detail: error.message, status: 400 };
   }
   return { code: 'internal', detail: 'an internal error occurred; the request id identifies it in the logs' };
 }

@@ -98,6 +98,10 @@ describe('requests we cannot read', () => {
     expectProblem(res, 400, 'bad_request', /malformed multipart body/);
   });
 
+  it('a path that does not decode is a 400 bad_request', async () => {
+    expectProblem(await request(server.app).get('/v1/models/%E0'), 400, 'bad_request', /Failed to decode param/);
+  });
+
   it('an unknown path is a 404 not_found problem', async () => {
     expectProblem(await request(server.app).get('/v1/nothing'), 404, 'not_found', /no route GET \/v1\/nothing/);
   });
