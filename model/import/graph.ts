@@ -13,10 +13,6 @@ export class GraphIndex {
     for (const tensor of graph.initializer) this.initializers.set(tensor.name, tensor as Tensor);
   }
 
-  consumers(name: string): Node[] {
-    return this.graph.node.filter((node) => node.input.includes(name));
-  }
-
   /** True for initializers and for tensors computed from constants only (Constant nodes, reshaped weights). */
   isConstant(name: string): boolean {
     const known = this.constants.get(name);

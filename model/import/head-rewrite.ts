@@ -75,7 +75,8 @@ export function rewriteHead(index: GraphIndex, head: Head, shapes: Tensors): Hea
       channels = classes;
       height = width = 1;
     } else if (CHANNELWISE_OPS.has(node.opType)) {
-      const inputs = node.input.map((input) => (input === node.input.find((x) => x && !index.isConstant(x)) ? current : channelConstant(input, node, constant, addInitializer, index)));
+      const data = index.dataInput(node);
+      const inputs = node.input.map((input) => (input === data ? current : channelConstant(input, node, constant, addInitializer, index)));
       created.push({ ...makeNode(node.opType, node.name, inputs, node.output, node.attribute), domain: node.domain });
       current = node.output[0];
     } else {

@@ -6,13 +6,11 @@ import { rewriteHead } from './head-rewrite.ts';
 import { cloneModel, graphOf, makeNode, onnx, toNumber, type Model } from './onnx-file.ts';
 import type { Tensors } from './probe.ts';
 
-export const ACTIVATION_OUTPUT = 'activation';
+const ACTIVATION_OUTPUT = 'activation';
 
 export interface Rewritten {
   model: Model;
   rewrites: string[];
-  /** whether a Softmax (or LogSoftmax) was removed after the scores */
-  removedSoftmax: boolean;
   /** the class activation map output, when the head is only a pool and the caller asked for it */
   activationName?: string;
 }
@@ -50,6 +48,5 @@ export function rewriteToConvolutional(original: Model, shapes: Tensors, exposeA
   rewrites.push(`input '${input}': batch, height and width freed`);
   graph.valueInfo = [];
   pruneUnused(graph);
-  const removedSoftmax = head.tail.some((node) => node.opType === 'Softmax' || node.opType === 'LogSoftmax');
-  return { model, rewrites, removedSoftmax, activationName };
+  return { model, rewrites, activationName };
 }

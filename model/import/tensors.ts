@@ -5,7 +5,7 @@ import { onnx, toNumber, type Tensor } from './onnx-file.ts';
 const { DataType } = onnx.TensorProto;
 
 /** IEEE 754 half-precision bits to a number (exact: every half is a float32). */
-export function halfToFloat(bits: number): number {
+function halfToFloat(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
