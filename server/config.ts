@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defaultConfig, type TagmapConfig } from '../model/index.ts';
 
 const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max);
+  z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined) }).int('must be a whole number').min(min).max(max);
 
 /** A host name, an IP address or a CIDR block (10.0.0.0/8, fd00::/8). */
 const allowEntry = z.string().refine((entry) => {
