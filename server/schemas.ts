@@ -13,10 +13,13 @@ const num = <T extends z.ZodType>(schema: T) =>
 const list = <T extends z.ZodType>(item: T, min: number, max: number) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(item).min(min).max(max));
 
+/** In a query string, lists are written scales=0.5,1 (repeating the parameter works too). */
+const commaList = { style: 'form', explode: false } as const;
+
 export const runOptionsShape = {
   model: z.string().min(1).max(64).optional().openapi({ description: 'model name (GET /v1/models); default: the default model for the task', example: 'camvid' }),
   scales: list(num(z.number().min(0.25).max(4)), 1, 4).optional()
-    .openapi({ description: "scales relative to the model's shortSide; several give a fused multi-scale map (query: comma list)", example: [1] }),
+    .openapi({ description: "scales relative to the model's shortSide; several give a fused multi-scale map", example: [1], param: commaList }),
   maxSide: num(z.number().int().min(16).max(16_384)).optional().openapi({ description: 'images whose longer side exceeds this are scaled down first (px)' }),
   density: num(z.number().int().min(1).max(8)).optional().openapi({ description: 'shift-and-stitch: d x d shifted passes give cells every stride/d px' }),
   fuse: z.enum(['mean', 'max']).optional().openapi({ description: 'how the maps of several scales are fused' }),
@@ -27,8 +30,8 @@ export const tagOptionsShape = {
   topK: num(z.number().int().min(1).max(1000)).optional().openapi({ description: 'at most this many tags' }),
   minScore: num(z.number().min(0).max(1)).optional().openapi({ description: 'tags scoring below this are dropped' }),
   pool: z.enum(['max', 'mean', 'topk']).optional().openapi({ description: "how a class's probability map is pooled into its score" }),
-  include: list(z.string().min(1), 1, 1000).optional().openapi({ description: 'only these labels may be tags (query: comma list)' }),
-  exclude: list(z.string().min(1), 1, 1000).optional().openapi({ description: 'these labels are never tags (query: comma list)' }),
+  include: list(z.string().min(1), 1, 1000).optional().openapi({ description: 'only these labels may be tags', param: commaList }),
+  exclude: list(z.string().min(1), 1, 1000).optional().openapi({ description: 'these labels are never tags', param: commaList }),
 };
 
 export const parseOptionsShape = {
