@@ -42,7 +42,7 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
     'http:': new RequestFilteringHttpAgent({ allowIPAddressList }),
     'https:': new RequestFilteringHttpsAgent({ allowIPAddressList }),
   };
-  // a host allowed by name may resolve to private addresses (that is the point), metadata addresses stay refused
+  // a host allowed by name may resolve to any private address (that is the point); only 0.0.0.0 and :: stay refused
   const trustedAgents = {
     'http:': new RequestFilteringHttpAgent({ allowPrivateIPAddress: true }),
     'https:': new RequestFilteringHttpsAgent({ allowPrivateIPAddress: true }),

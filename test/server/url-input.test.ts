@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUrlFetcher } from '../../server/fetch-url.ts';
 import { photo, startServer, type TestServer } from './server.ts';
 
 const UPSTREAM_HOST = '127.0.0.2';
@@ -124,5 +125,19 @@ describe('fetching an image URL', () => {
   it('stops reading a body over TAGMAP_URL_MAX_BYTES with a 413 too_large', async () => {
     const res = await byUrl(`${origin}/huge`).expect(413);
     expect(res.body).toMatchObject({ code: 'too_large', detail: expect.stringMatching(/larger than the 300000-byte limit/) });
+  });
+
+  it('fetches from a host allowed by name although it resolves to loopback, and still refuses other loopback names', async () => {
+    const local = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(chelsea));
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+    const { port } = local.address() as AddressInfo;
+    try {
+      const fetchImage = createUrlFetcher({ allow: ['localhost'], timeoutMs: 1000, maxBytes: 1_000_000 });
+      const fetched = await fetchImage(`http://localhost:${port}/chelsea.png`);
+      expect(fetched.bytes.equals(chelsea)).toBe(true);
+      await expect(fetchImage(`http://127.0.0.1:${port}/chelsea.png`)).rejects.toMatchObject({ code: 'url_not_allowed' });
+    } finally {
+      local.close();
+    }
   });
 });
