@@ -27,6 +27,7 @@ interface Options {
   repeats: number;
   threads: number;
   batch: number;
+  scale: number;
   only?: Method;
 }
 
@@ -55,6 +56,7 @@ function parseArgs(argv: string[]): Options {
     .option('--repeats <n>', 'timed repeats per method (median reported)', positive, 3)
     .option('--threads <n>', 'onnxruntime intra-op threads', positive, 1)
     .option('--batch <n>', 'crops per run for windows-batched', positive, 64)
+    .option('--scale <s>', "image scale relative to the card's shortSide, as the request option scales", Number, 1)
     .addOption(new Command().createOption('--only <method>', 'internal: run one method in this process').choices(METHODS).hideHelp())
     .parse(argv)
     .opts<Options>();
@@ -68,12 +70,12 @@ async function pickModel(options: Options): Promise<ModelEntry> {
   return entry;
 }
 
-/** The padded tensor of one dense pass at scale 1, as tagmap would feed it. */
-async function denseInput(entry: ModelEntry, imageFile: string) {
+/** The padded tensor of one dense pass, as tagmap would feed it. */
+async function denseInput(entry: ModelEntry, imageFile: string, scale: number) {
   const { card } = entry;
   const bytes = readFileSync(imageFile);
   const decoded = await readHeader(bytes, 40_000_000);
-  const [plan] = planScales(decoded, card, { scales: [1], maxSide: 2048, density: 1 });
+  const [plan] = planScales(decoded, card, { scales: [scale], maxSide: 4096, density: 1 });
   const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
   const crop = { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.tensorWidth, height: plan.tensorHeight };
   return { decoded, plan, tensor: buildTensor(resized, crop, card.input) };
@@ -99,7 +101,7 @@ async function measure(options: Options, method: Method): Promise<Measured> {
   const entry = await pickModel(options);
   const { card } = entry;
   const { session } = await openSession(entry.modelPath, { device: 'cpu', intraOpThreads: options.threads });
-  const { plan, tensor } = await denseInput(entry, options.image);
+  const { plan, tensor } = await denseInput(entry, options.image, options.scale);
   const C = card.input.channels;
   const { window, stride, offset } = card.geometry;
   const run = (data: Float32Array, n: number, w: number, h: number) =>
@@ -141,7 +143,7 @@ async function measure(options: Options, method: Method): Promise<Measured> {
 /** Runs one method in a fresh child process so that its peak RSS is its own. */
 function measureInChild(options: Options, method: Method): Measured {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--only', method, '--models', options.models, '--image', options.image,
-    '--repeats', String(options.repeats), '--threads', String(options.threads), '--batch', String(options.batch), '--out', '-'];
+    '--repeats', String(options.repeats), '--threads', String(options.threads), '--batch', String(options.batch), '--scale', String(options.scale), '--out', '-'];
   if (options.model) args.push('--model', options.model);
   const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(stdout) as Measured;
@@ -155,7 +157,7 @@ async function main() {
     return;
   }
   const entry = await pickModel(options);
-  const { decoded, plan } = await denseInput(entry, options.image);
+  const { decoded, plan } = await denseInput(entry, options.image, options.scale);
   console.log(`model ${entry.name} (window ${entry.card.geometry.window}, stride ${entry.card.geometry.stride}, exact ${entry.card.geometry.exact}); ` +
     `${path.basename(options.image)} ${decoded.width}x${decoded.height} -> input ${plan.tensorWidth}x${plan.tensorHeight}; ` +
     `onnxruntime ${ortVersion()}, ${options.threads} thread(s), ${options.repeats} repeats`);
@@ -177,7 +179,7 @@ async function main() {
     image: { file: path.basename(options.image), width: decoded.width, height: decoded.height },
     input: { width: plan.tensorWidth, height: plan.tensorHeight },
     cells: results[0].scores!.length / entry.card.labels.length,
-    threads: options.threads, repeats: options.repeats, batch: options.batch,
+    scale: options.scale, threads: options.threads, repeats: options.repeats, batch: options.batch,
     results: rows,
   };
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
