@@ -65,6 +65,9 @@ function describeUnsupported(bytes: Buffer): string {
   return `not an image in a format tagmap decodes (${accepted})`;
 }
 
+const open = (bytes: Buffer, maxPixels: number) =>
+  sharp(bytes, { failOn: 'warning', limitInputPixels: maxPixels, pages: 1, page: 0, autoOrient: true });
+
 /** Sniffs the format and reads the header: unsupported formats and images over the pixel limit stop here. */
 export async function readHeader(bytes: Buffer, maxPixels: number): Promise<ImageHeader> {
   const format = sniffFormat(bytes);
@@ -90,7 +93,7 @@ export async function readHeader(bytes: Buffer, maxPixels: number): Promise<Imag
  */
 export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promise<RawImage & { format: ImageFormat }> {
   const { format } = await readHeader(bytes, options.maxPixels);
-  let pipeline = sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, pages: 1, page: 0, autoOrient: true });
+  let pipeline = open(bytes, options.maxPixels);
   if (options.size) pipeline = pipeline.resize(options.size.width, options.size.height, { fit: 'fill' });
   pipeline = pipeline.flatten({ background: ALPHA_BACKGROUND }).toColourspace(options.channels === 1 ? 'b-w' : 'srgb');
   try {
@@ -114,7 +117,17 @@ export async function encodeLabelPng(labels: Uint8Array | Uint16Array, width: nu
   return image.toColourspace(labels instanceof Uint16Array ? 'grey16' : 'b-w').png().toBuffer();
 }
 
-/** An RGB PNG of raw interleaved pixels. */
-export async function encodeRgbPng(data: Uint8Array, width: number, height: number): Promise<Buffer> {
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer();
+/** An RGB PNG of the upright image with an RGBA layer of the same size composited over it. */
+export async function encodeOverlayPng(bytes: Buffer, layer: Uint8Array, maxPixels: number): Promise<Buffer> {
+  const { format, width, height } = await readHeader(bytes, maxPixels);
+  try {
+    return await open(bytes, maxPixels)
+      .flatten({ background: ALPHA_BACKGROUND })
+      .toColourspace('srgb')
+      .composite([{ input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } }])
+      .png()
+      .toBuffer();
+  } catch (error) {
+    throw undecodable(format, error);
+  }
 }

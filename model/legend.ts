@@ -28,16 +28,13 @@ export function legendOf(labels: ArrayLike<number>, card: Card): LegendEntry[] {
     .sort((a, b) => b.share - a.share);
 }
 
-/** RGB pixels of the image with each pixel's label colour blended over it. */
-export function overlay(image: { data: Uint8Array; channels: 1 | 3 }, labels: ArrayLike<number>, card: Card): Uint8Array {
-  const colors = card.labels.map(labelColor);
-  const out = new Uint8Array(labels.length * 3);
-  for (let p = 0; p < labels.length; p++) {
-    const color = colors[labels[p]];
-    for (let c = 0; c < 3; c++) {
-      const pixel = image.data[p * image.channels + (image.channels === 3 ? c : 0)];
-      out[p * 3 + c] = Math.round(pixel * (1 - OVERLAY_OPACITY) + color[c] * OVERLAY_OPACITY);
-    }
-  }
-  return out;
+/** RGBA pixels of each pixel's label colour at OVERLAY_OPACITY, to lay over the image. */
+export function colourLayer(labels: ArrayLike<number>, card: Card): Uint8Array {
+  const palette = new Uint8Array(card.labels.length * 4);
+  card.labels.forEach((label) => palette.set([...labelColor(label), Math.round(255 * OVERLAY_OPACITY)], label.id * 4));
+  // one 32-bit copy per pixel; both views share the machine's byte order
+  const colours = new Uint32Array(palette.buffer);
+  const layer = new Uint32Array(labels.length);
+  for (let p = 0; p < labels.length; p++) layer[p] = colours[labels[p]];
+  return new Uint8Array(layer.buffer);
 }

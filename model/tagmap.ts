@@ -8,9 +8,9 @@ import type {
 } from './api.ts';
 import type { Card } from './card.ts';
 import { TagmapError } from './errors.ts';
-import { decodeImage, encodeLabelPng, encodeRgbPng, readHeader, type ImageHeader } from './image.ts';
+import { decodeImage, encodeLabelPng, encodeOverlayPng, readHeader, type ImageHeader } from './image.ts';
 import type { InferResult } from './job.ts';
-import { legendOf, overlay } from './legend.ts';
+import { colourLayer, legendOf } from './legend.ts';
 import { resolveRun, resolveTag, type ResolvedRun } from './options.ts';
 import { planScales, type Grid } from './plan.ts';
 import { InferencePool } from './pool.ts';
@@ -168,10 +168,7 @@ export async function createTagmap(config: TagmapConfig): Promise<Tagmap> {
       const legend = legendOf(labels, entry.card);
       const result: ParseResult = { model: ref(entry), plan: ran.plan, timings: finish(ran), width, height, legend, labels };
       if (format === 'png') result.png = await encodeLabelPng(labels, width, height);
-      if (format === 'overlay') {
-        const full = await decodeImage(image, { channels: 3, maxPixels: config.maxPixels });
-        result.png = await encodeRgbPng(overlay(full, labels, entry.card), width, height);
-      }
+      if (format === 'overlay') result.png = await encodeOverlayPng(image, colourLayer(labels, entry.card), config.maxPixels);
       if (format === 'json') {
         const shares = new Map(legend.map((l) => [l.id, l]));
         result.masks = [...encodeMasks(labels, width, height)].map(([id, rle]) => ({ id, name: shares.get(id)!.name, share: shares.get(id)!.share, rle }));
