@@ -125,6 +125,7 @@ export async function encodeOverlayPng(bytes: Buffer, layer: Uint8Array, maxPixe
       .flatten({ background: ALPHA_BACKGROUND })
       .toColourspace('srgb')
       .composite([{ input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } }])
+      .removeAlpha()
       .png()
       .toBuffer();
   } catch (error) {
