@@ -206,10 +206,19 @@ describe('parse()', () => {
     }
   });
 
-  it('returns a colour overlay PNG the size of the image', async () => {
-    const result = await tagmap.parse(photo('exif-orientation/Landscape_6.jpg'), { model: 'camvid', format: 'overlay' });
-    const info = await sharp(result.png!).metadata();
+  it('returns a colour overlay PNG: each label colour blended half over the upright image', async () => {
+    const bytes = photo('exif-orientation/Landscape_6.jpg');
+    const result = await tagmap.parse(bytes, { model: 'camvid', format: 'overlay' });
+    const { data, info } = await sharp(result.png!).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([600, 450, 3]);
+    const upright = await decodeImage(bytes, { channels: 3, maxPixels: 40_000_000 });
+    const colours = new Map(result.legend.map((l) => [l.id, l.color]));
+    let worst = 0;
+    for (let p = 0; p < result.labels.length; p += 997) {
+      const colour = colours.get(result.labels[p])!;
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(data[p * 3 + c] - (upright.data[p * 3 + c] + colour[c]) / 2));
+    }
+    expect(worst).toBeLessThanOrEqual(2);
   });
 
   it('gives every EXIF orientation the same-shaped, near-identical label map', async () => {
