@@ -40,7 +40,7 @@ export async function tagBatch(settings: BatchSettings, stop: AbortSignal): Prom
   const tagger = await openTagger(settings, { task: settings.task, options: settings.options, masksDir: settings.masksDir });
   // opened only once the back end is up, so a run that cannot start leaves an earlier output alone
   const sink = openSink(settings.out, settings.resume, format.header);
-  const tally: Tally = { queued: 0, done: 0, failed: 0, skipped: 0 };
+  const tally: Tally = { queued: 0, done: 0, failed: 0, skipped: 0, listed: false };
   const startedAt = performance.now();
   const progress = startProgress(tally, startedAt);
   try {

@@ -9,11 +9,13 @@ export interface Tally {
   failed: number;
   /** already in --out */
   skipped: number;
+  /** every input has been listed: queued is the total */
+  listed: boolean;
 }
 
 export interface Progress {
-  /** redraw (the bar) or nothing (plain lines come on a timer) */
-  update(listing: boolean): void;
+  /** redraw now (the bar); plain lines come on their timer */
+  update(): void;
   stop(): void;
 }
 
@@ -32,22 +34,35 @@ function barProgress(tally: Tally, startedAt: number, stream: NodeJS.WriteStream
     hideCursor: true,
     etaBuffer: 50,
   }, cliProgress.Presets.shades_classic);
-  const payload = (listing: boolean) => ({ more: listing ? '+' : '', rate: rate(tally, startedAt).toFixed(1), failed: tally.failed, skipped: tally.skipped });
-  bar.start(0, 0, payload(true));
+  let started = false;
+  const update = () => {
+    if (tally.queued === 0) return; // an empty bar would read 100%
+    const payload = { more: tally.listed ? '' : '+', rate: rate(tally, startedAt).toFixed(1), failed: tally.failed, skipped: tally.skipped };
+    if (!started) bar.start(tally.queued, 0, payload);
+    started = true;
+    bar.setTotal(tally.queued);
+    bar.update(tally.done + tally.failed, payload);
+  };
+  // the total grows while inputs are listed, before any row is done
+  const timer = setInterval(update, 250);
+  timer.unref();
   return {
-    update(listing) {
-      bar.setTotal(tally.queued);
-      bar.update(tally.done + tally.failed, payload(listing));
+    update,
+    stop: () => {
+      clearInterval(timer);
+      update();
+      if (started) bar.stop();
     },
-    stop: () => bar.stop(),
   };
 }
 
 function lineProgress(tally: Tally, startedAt: number, stream: NodeJS.WritableStream, everyMs: number): Progress {
   const timer = setInterval(() => {
     const left = tally.queued - tally.done - tally.failed;
-    stream.write(`tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped, ${left} waiting, ` +
-      `${rate(tally, startedAt).toFixed(2)} images/s\n`);
+    const perSecond = rate(tally, startedAt);
+    const eta = tally.listed && perSecond > 0 ? `, ETA ${Math.ceil(left / perSecond)} s` : '';
+    stream.write(`tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped, ${left}${tally.listed ? '' : '+'} waiting, ` +
+      `${perSecond.toFixed(2)} images/s${eta}\n`);
   }, everyMs);
   timer.unref();
   return { update: () => undefined, stop: () => clearInterval(timer) };

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Abandoned, BatchError, STOP_CODES, USAGE_CODES, rowError } from './errors.ts';
 import type { RowFormat } from './formats.ts';
 import type { RowSink } from './output.ts';
+import { prefetch } from './prefetch.ts';
 import type { Progress, Tally } from './progress.ts';
 import type { Row } from './rows.ts';
 import { inShard, type Shard } from './shard.ts';
@@ -34,11 +35,37 @@ export interface RunEnd {
   stopError?: BatchError;
 }
 
-const stopped = (signal: AbortSignal) =>
-  new Promise<'stopped'>((resolve) => {
-    if (signal.aborted) resolve('stopped');
-    else signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+/** Inputs listed ahead of the tagging, at most this many (a few MB of path strings). */
+const LOOKAHEAD = 50_000;
+
+/** This run's inputs: this shard's, not yet in --out; counted as they are listed. */
+async function* pending(inputs: AsyncIterable<string>, settings: RunSettings, tally: Tally): AsyncGenerator<string> {
+  for await (const input of inputs) {
+    if (!inShard(input, settings.shard)) continue;
+    if (settings.done.has(input)) {
+      tally.skipped++;
+      continue;
+    }
+    tally.queued++;
+    yield input;
+  }
+  tally.listed = true;
+}
+
+const STOPPED = Symbol('stopped');
+
+/**
+ * Waits for `promise` or the stop signal, whichever comes first. (Racing against one long-lived "stopped"
+ * promise instead would pile up a reaction on it per wait: a leak over a million inputs.)
+ */
+function orStopped<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof STOPPED> {
+  if (signal.aborted) return Promise.resolve(STOPPED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
 
 export async function runBatch(settings: RunSettings, parts: RunParts): Promise<RunEnd> {
   const { tagger, sink, format, tally, progress } = parts;
@@ -67,33 +94,24 @@ export async function runBatch(settings: RunSettings, parts: RunParts): Promise<
     sink.write(format.format(row));
     if (row.ok) tally.done++;
     else tally.failed++;
-    progress.update(!listed);
+    progress.update();
   }
 
-  let listed = false;
-  const iterator = parts.inputs[Symbol.asyncIterator]();
-  const whenStopped = stopped(stop);
+  const iterator = prefetch(pending(parts.inputs, settings, tally), LOOKAHEAD);
   try {
     while (!stop.aborted) {
-      const next = await Promise.race([iterator.next(), whenStopped]);
-      if (next === 'stopped' || next.done) break;
+      const next = await orStopped(iterator.next(), stop);
+      if (next === STOPPED || next.done) break;
       const input = next.value;
-      if (!inShard(input, settings.shard)) continue;
-      if (settings.done.has(input)) {
-        tally.skipped++;
-        continue;
-      }
-      tally.queued++;
       const task = runOne(input).finally(() => inFlight.delete(task));
       inFlight.add(task);
-      if (inFlight.size >= settings.concurrency) await Promise.race([...inFlight, whenStopped]);
+      if (inFlight.size >= settings.concurrency) await orStopped(Promise.race(inFlight), stop);
     }
-    listed = true;
   } finally {
     // not awaited: a list still waiting on stdin would never let it settle
-    void iterator.return?.()?.catch(() => undefined);
+    void iterator.return(undefined).catch(() => undefined);
     await Promise.all(inFlight);
-    progress.update(false);
+    progress.update();
   }
   return end;
 }
