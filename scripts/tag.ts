@@ -35,6 +35,12 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
+  // rows on stdout into a pipe whose reader went away (`| head`): stop quietly, as a SIGPIPE would
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(128 + 13);
+    throw error;
+  });
+
   try {
     const end = await tagBatch(cli.settings, stop.signal);
     if (end.usageError) return usageFailure(new UsageError(`${end.usageError.code}: ${end.usageError.message}`));
