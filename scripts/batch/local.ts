@@ -35,6 +35,7 @@ export async function openLocalTagger(settings: LocalSettings, job: Job): Promis
     ...(settings.workers && { workers: settings.workers }),
     // every input the runner has in flight may wait in the pool's queue
     maxQueue: settings.concurrency,
+    logger: { info: () => undefined, warn: (message) => void process.stderr.write(`tag: ${message}\n`) },
   });
   const tagmap = await createTagmap(config);
   try {
