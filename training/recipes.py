@@ -132,6 +132,10 @@ FASHION = Recipe(
     defaults={'data': fashion.DEFAULT_DIR, 'epochs': 10, 'batch_size': 64},
 )
 
+from .scene_recipes import CAMVID, MSRC21  # noqa: E402 - the scene recipes build on Recipe above
+
 RECIPES = {
     'fashion': FASHION,
+    'camvid': CAMVID,
+    'msrc21': MSRC21,
 }
