@@ -41,7 +41,7 @@ describe('EXIF orientation', () => {
       expect(result.tags.map((t: { label: string }) => t.label).sort(), `Landscape_${n + 1}`).toEqual(first.tags.map((t: { label: string }) => t.label).sort());
       for (const tag of result.tags) {
         const same = first.tags.find((t: { label: string }) => t.label === tag.label);
-        expect(Math.abs(tag.score - same.score), `${tag.label} on Landscape_${n + 1}`).toBeLessThan(0.05);
+        expect(Math.abs(tag.score - same.score), `${tag.label} on Landscape_${n + 1}`).toBeLessThan(0.1);
       }
     });
   });
