@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   try {
     await tagmap.ready();
   } catch (error) {
+    if (lifecycle.draining) return; // a signal during warm-up closed the pool; the drain exits
     logger.fatal({ err: error }, 'the models could not be loaded');
     await tagmap.close();
     process.exit(1);
