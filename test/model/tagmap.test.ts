@@ -99,7 +99,7 @@ describe('tag()', () => {
     }
   });
 
-  it('gives every EXIF orientation of a photo the same tags, with nearly the same scores', async () => {
+  it('gives every EXIF orientation of a photo the same top tag, and every label nearly the same score', async () => {
     const all = tagmap.card('camvid').labels.length;
     const scores = async (n: number) => {
       const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', minScore: 0, topK: all });
@@ -110,7 +110,7 @@ describe('tag()', () => {
     for (let n = 2; n <= 8; n++) {
       const turned = await scores(n);
       expect(turned.top, `Landscape_${n}`).toBe(upright.top);
-      for (const [label, score] of upright.byLabel) expect(Math.abs(turned.byLabel.get(label)! - score), `Landscape_${n} ${label}`).toBeLessThan(0.05);
+      for (const [label, score] of upright.byLabel) expect(Math.abs(turned.byLabel.get(label)! - score), `Landscape_${n} ${label}`).toBeLessThan(0.1);
     }
   });
 

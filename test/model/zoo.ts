@@ -23,7 +23,7 @@ export function modelsFolder(names: string[], copy = false): { dir: string; remo
   const dir = mkdtempSync(path.join(tmpdir(), 'tagmap-models-'));
   for (const name of names) {
     const source = zooModelDir(name);
-    if (copy) cpSync(source, path.join(dir, name), { recursive: true });
+    if (copy) cpSync(source, path.join(dir, name), { recursive: true, dereference: true });
     else symlinkSync(source, path.join(dir, name), 'dir');
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
