@@ -1,4 +1,5 @@
 """The scene-parsing recipes (camvid, msrc21): dense training on big crops, metrics at full resolution."""
+import argparse
 import os
 from functools import partial
 
@@ -51,7 +52,8 @@ class WholeImages:
 def scene_arguments(parser, short_side):
     group = parser.add_argument_group('scene recipe')
     group.add_argument('--arch', choices=sorted(ARCHS), default='small', help='net size (see scene_recipes.ARCHS)')
-    group.add_argument('--batch-norm', action='store_true', help='batch norm after each conv (exact in eval mode)')
+    group.add_argument('--batch-norm', action=argparse.BooleanOptionalAction, default=False,
+                       help='batch norm after each conv (a per-channel affine map in eval mode: exact)')
     group.add_argument('--short-side', type=int, default=short_side, help='image short side in training, px')
     group.add_argument('--crop-cells', type=int, nargs=2, metavar=('ROWS', 'COLS'),
                        help='training crop size in output cells (default: the whole padded image)')
@@ -134,6 +136,6 @@ MSRC21 = scene_recipe(
     description='MSRC-21 general scene parsing: 23 classes (building, grass, tree, cow, sky, ...) for every pixel',
     dataset='MSRC-v2 (Microsoft Research Cambridge) with Malisiewicz & Efros ground truth; fixed hash split',
     license="Microsoft Research Cambridge object recognition image database: research use only",
-    defaults={'data': os.path.join(SHARED_DATA, 'msrc21'), 'epochs': 100, 'batch_size': 8, 'lr': 0.05,
-              'batch_norm': True},
+    defaults={'data': os.path.join(SHARED_DATA, 'msrc21'), 'epochs': 20, 'batch_size': 4, 'lr': 0.05,
+              'batch_norm': True, 'loss_power': 0.25},
 )

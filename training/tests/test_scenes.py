@@ -10,6 +10,7 @@ from training.scene_metrics import cell_interpolation, confusion, evaluate_scene
 from training.scene_nets import SceneNet
 
 CAMVID = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'data', 'camvid')
+MSRC21 = os.path.join(CAMVID, '..', 'msrc21')
 needs_camvid = pytest.mark.skipif(not os.path.isdir(CAMVID), reason='CamVid copy not in ../shared/data')
 
 
@@ -33,6 +34,16 @@ def test_loader_reads_images_labels_and_void_from_classes_json(camvid):
     assert int(camvid.class_pixels().sum()) == labels.numel() - void
 
 
+@pytest.mark.skipif(not os.path.isdir(MSRC21), reason='MSRC-21 copy not in ../shared/data')
+def test_msrc21_split_comes_from_splits_json_with_255_as_void():
+    data = SceneSet(MSRC21, 'test', limit=2)
+    assert data.num_classes == 23 and data.ignore == 255
+    assert data.files == ['10_12_s.jpg', '10_13_s.jpg'], 'the first two test names of splits.json'
+    for image, label in zip(data.images, data.labels):
+        assert image.shape[1:] == label.shape and sorted(label.shape) == [213, 320]
+        assert set(label.unique().tolist()) <= set(range(23)) | {255}
+
+
 def test_missing_data_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match='scene data folder not found'):
         SceneSet(str(tmp_path / 'nowhere'), 'train')
@@ -49,9 +60,10 @@ def test_crop_labels_are_the_window_centre_pixels(camvid):
     pad = net.window // 2
     padded = F.pad(camvid.images[1][None].float(), (pad,) * 4, mode='replicate')[0]
     restored = image * 0.25 * 255 + 0.5 * 255
-    found = [(y, x) for y in range(padded.shape[1] - image.shape[1] + 1) for x in range(0, padded.shape[2] - image.shape[2] + 1)
-             if torch.allclose(padded[:, y, x], restored[:, 0, 0], atol=0.01)
-             and torch.allclose(padded[:, y:y + image.shape[1], x:x + image.shape[2]], restored, atol=0.01)]
+    rows, cols = padded.shape[1] - image.shape[1] + 1, padded.shape[2] - image.shape[2] + 1
+    corner = (padded[:, :rows, :cols] - restored[:, :1, :1]).abs().amax(0) < 0.01
+    found = [(y, x) for y, x in corner.nonzero().tolist()
+             if torch.allclose(padded[:, y:y + image.shape[1], x:x + image.shape[2]], restored, atol=0.01)]
     assert found, 'the crop comes from the padded image'
     y0, x0 = found[0]
     for i in range(5):
