@@ -23,9 +23,9 @@ function editCard(dir: string, edit: (card: Record<string, any>) => void) {
 
 describe('start-up', () => {
   it('fails on a bad card, naming the file and the field', async () => {
-    const folder = modelsFolder(['fashion'], true);
+    const folder = modelsFolder(['camvid'], true);
     try {
-      const file = editCard(path.join(folder.dir, 'fashion'), (card) => { card.geometry.window = 'large'; delete card.input.std; });
+      const file = editCard(path.join(folder.dir, 'camvid'), (card) => { card.geometry.window = 'large'; delete card.input.std; });
       const error = await rejection(createTagmap(testConfig(folder.dir)));
       expect(error.message).toContain(file);
       expect(error.message).toContain('geometry.window');
@@ -36,23 +36,23 @@ describe('start-up', () => {
   });
 
   it('fails on a model folder without model.onnx, naming the missing file', async () => {
-    const folder = modelsFolder(['fashion'], true);
+    const folder = modelsFolder(['camvid'], true);
     try {
-      rmSync(path.join(folder.dir, 'fashion', 'model.onnx'));
+      rmSync(path.join(folder.dir, 'camvid', 'model.onnx'));
       const error = await rejection(createTagmap(testConfig(folder.dir)));
-      expect(error.message).toContain(path.join(folder.dir, 'fashion', 'model.onnx'));
+      expect(error.message).toContain(path.join(folder.dir, 'camvid', 'model.onnx'));
     } finally {
       folder.remove();
     }
   });
 
   it('is never ready when the model disagrees with its card (label count)', async () => {
-    const folder = modelsFolder(['fashion'], true);
+    const folder = modelsFolder(['camvid'], true);
     try {
-      editCard(path.join(folder.dir, 'fashion'), (card) => { card.labels.pop(); });
+      editCard(path.join(folder.dir, 'camvid'), (card) => { card.labels.pop(); });
       const tagmap = await createTagmap(testConfig(folder.dir));
       const error = await rejection(tagmap.ready());
-      expect(error.message).toMatch(/fashion: output .* labels need/);
+      expect(error.message).toMatch(/camvid: output .* labels need/);
       expect(tagmap.isReady()).toBe(false);
       await tagmap.close();
     } finally {
@@ -61,12 +61,12 @@ describe('start-up', () => {
   });
 
   it('on device auto reports the provider it got and logs a CUDA fallback once, not once per worker', async () => {
-    const folder = modelsFolder(['fashion']);
+    const folder = modelsFolder(['camvid']);
     const warnings: string[] = [];
     const tagmap = await createTagmap(testConfig(folder.dir, { device: 'auto', workers: 2, logger: { info: () => undefined, warn: (m) => warnings.push(m) } }));
     try {
       await tagmap.ready();
-      const result = await tagmap.tag(photo('coffee.png'), { model: 'fashion' });
+      const result = await tagmap.tag(photo('coffee.png'), { model: 'camvid' });
       expect(result.plan.provider).toBe(tagmap.provider());
       if (tagmap.provider() === 'cpu') {
         expect(warnings).toHaveLength(1);
@@ -82,7 +82,7 @@ describe('start-up', () => {
   });
 
   it('rejects ready() with shutting_down when closed while warming up', async () => {
-    const folder = modelsFolder(['fashion']);
+    const folder = modelsFolder(['camvid']);
     try {
       const tagmap = await createTagmap(testConfig(folder.dir));
       await tagmap.close();
@@ -101,12 +101,12 @@ describe('start-up', () => {
 
 describe('admission and shutdown', () => {
   it('refuses requests beyond workers + maxQueue at once with overloaded', async () => {
-    const folder = modelsFolder(['fashion']);
+    const folder = modelsFolder(['camvid']);
     const tagmap = await createTagmap(testConfig(folder.dir, { workers: 1, maxQueue: 2 }));
     try {
       await tagmap.ready();
       const image = photo('coffee.png');
-      const settled = await Promise.allSettled(Array.from({ length: 6 }, () => tagmap.tag(image, { model: 'fashion' })));
+      const settled = await Promise.allSettled(Array.from({ length: 6 }, () => tagmap.tag(image, { model: 'camvid' })));
       const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason);
       expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
       expect(refused).toHaveLength(3);
@@ -115,7 +115,7 @@ describe('admission and shutdown', () => {
         expect(error.message).toContain('retry');
       }
       // the slots come back once the work is done
-      await expect(tagmap.tag(image, { model: 'fashion' })).resolves.toHaveProperty('tags');
+      await expect(tagmap.tag(image, { model: 'camvid' })).resolves.toHaveProperty('tags');
     } finally {
       await tagmap.close();
       folder.remove();
