@@ -20,7 +20,7 @@ let tagmap: Tagmap;
 let folder: ReturnType<typeof modelsFolder>;
 
 beforeAll(async () => {
-  folder = modelsFolder(['camvid']);
+  folder = modelsFolder(['camvid', 'imagenet']);
   tagmap = await createTagmap(testConfig(folder.dir));
   await tagmap.ready();
 });
@@ -114,6 +114,16 @@ describe('tag()', () => {
       expect(Math.abs(turned[0].peak.x - upright[0].peak.x), `Landscape_${n} peak x`).toBeLessThanOrEqual(60);
       expect(Math.abs(turned[0].peak.y - upright[0].peak.y), `Landscape_${n} peak y`).toBeLessThanOrEqual(45);
     }
+  });
+
+  it('tags the cat photo with a cat, with its WordNet parents, using the default model (imagenet)', async () => {
+    const result = await tagmap.tag(photo('chelsea.png'), { topK: 3 });
+    expect(result.model.name).toBe('imagenet');
+    const cats = result.tags.filter((t) => t.parents.includes('cat'));
+    expect(cats.length, result.tags.map((t) => t.label).join(', ')).toBeGreaterThan(0);
+    expect(cats[0].parents).toContain('feline');
+    // the cat fills most of the photo: its box does too
+    expect(cats[0].box.width * cats[0].box.height).toBeGreaterThan(0.3 * 451 * 300);
   });
 
   it('tags CamVid street scenes with road and building or sky, each with a score, box and peak', async () => {
