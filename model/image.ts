@@ -94,7 +94,8 @@ export async function readHeader(bytes: Buffer, maxPixels: number): Promise<Imag
 export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promise<RawImage & { format: ImageFormat }> {
   const { format } = await readHeader(bytes, options.maxPixels);
   let pipeline = open(bytes, options.maxPixels);
-  if (options.size) pipeline = pipeline.resize(options.size.width, options.size.height, { fit: 'fill' });
+  // antialiased bilinear, as the trainer resizes (torch interpolate, antialias=True); no approximate JPEG shrink
+  if (options.size) pipeline = pipeline.resize(options.size.width, options.size.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
   pipeline = pipeline.flatten({ background: ALPHA_BACKGROUND }).toColourspace(options.channels === 1 ? 'b-w' : 'srgb');
   try {
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
