@@ -8,6 +8,7 @@ import { createTagmap, type Tagmap } from '../model/index.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import type { Lifecycle } from './routes/health.ts';
+import { webRouter } from './web.ts';
 
 /** Slow clients are cut off: whole request in 30 s, headers in 10 s; idle keep-alive sockets close after 5 s. */
 const TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const lifecycle: Lifecycle = { draining: false };
-  const app = createApp({ tagmap, config, logger, registry, lifecycle });
+  const app = createApp({ tagmap, config, logger, registry, lifecycle, web: await webRouter() });
   const server = createServer(app);
   drainOnSignals(server, tagmap, lifecycle, logger);
   await listen(server, config);

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { Tagmap } from '../../model/api.ts';
 import { createTagmap } from '../../model/index.ts';
-import { createApp } from '../../server/app.ts';
+import { createApp, type AppDeps } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { Lifecycle } from '../../server/routes/health.ts';
 import { modelsFolder } from '../model/zoo.ts';
@@ -27,7 +27,7 @@ export interface TestServer {
 }
 
 /** Starts the app on the named bundled models; env holds settings exactly as the process would read them. */
-export async function startServer(models: string[], env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(models: string[], env: Record<string, string> = {}, extra: Pick<AppDeps, 'web'> = {}): Promise<TestServer> {
   const folder = modelsFolder(models);
   const config = loadConfig({
     TAGMAP_MODELS: folder.dir, TAGMAP_DEVICE: 'cpu', TAGMAP_WORKERS: '1', TAGMAP_THREADS: '1', LOG_LEVEL: 'silent', ...env,
@@ -35,7 +35,7 @@ export async function startServer(models: string[], env: Record<string, string> 
   const tagmap = await createTagmap({ ...config.tagmap, logger: { info: () => undefined, warn: () => undefined } });
   await tagmap.ready();
   const lifecycle: Lifecycle = { draining: false };
-  const app = createApp({ tagmap, config, logger: pino({ level: 'silent' }), registry: new Registry(), lifecycle });
+  const app = createApp({ tagmap, config, logger: pino({ level: 'silent' }), registry: new Registry(), lifecycle, ...extra });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
