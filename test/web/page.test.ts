@@ -138,6 +138,24 @@ describe('tagging a chosen photo', () => {
     await page.close();
   });
 
+  it('takes an image file dropped on the page', async () => {
+    const page = await openPage();
+    const base64 = readFileSync(path.join(SHARED, 'photos/rocket.jpg')).toString('base64');
+    const dataTransfer = await page.evaluateHandle((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], 'rocket.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    }, base64);
+    await page.dispatchEvent('main', 'dragover', { dataTransfer });
+    expect(await page.locator('#drop').getAttribute('class')).toContain('dragging');
+    await page.dispatchEvent('main', 'drop', { dataTransfer });
+    await page.getByRole('status').filter({ hasText: 'rocket.jpg' }).filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#tags .tag').count()).toBeGreaterThan(0);
+    expect(await page.$eval('#file', (input) => (input as HTMLInputElement).files?.[0]?.name)).toBe('rocket.jpg');
+    expect(await page.locator('#drop').getAttribute('class')).not.toContain('dragging');
+    await page.close();
+  });
+
   it('draws the scene map with its legend for a scene model', async () => {
     const page = await openPage();
     await page.getByLabel('Model').selectOption('camvid');
