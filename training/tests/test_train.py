@@ -82,3 +82,10 @@ def test_a_python_without_torch_hands_over_to_one_with_it():
     result = cli('gradcheck', '--help', python=other)
     assert result.returncode == 0 and 'usage: python3 -m training gradcheck' in result.stdout
 
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_usage_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a CUDA GPU')
+    with pytest.raises(UsageError, match='--device cuda but PyTorch sees no CUDA GPU'):
+        train.run(['--recipe', 'fashion', '--device', 'cuda', '--out', str(tmp_path)])
