@@ -93,8 +93,8 @@ def fashion_arguments(parser):
     group.add_argument('--kernel', type=int, default=5, help='conv kernel side (5 fits the 28 px window)')
     group.add_argument('--pool', choices=['max', 'avg', 'l2'], default='max')
     group.add_argument('--hidden', type=int, nargs='*', default=[256], help='sizes of the hidden FC layers')
-    group.add_argument('--translate', type=float, default=0.06, help='largest random shift, share of the side')
-    group.add_argument('--scale', type=float, default=0.06, help='largest random zoom in or out, relative')
+    group.add_argument('--translate', type=float, default=0.03, help='largest random shift, share of the side')
+    group.add_argument('--scale', type=float, default=0.03, help='largest random zoom in or out, relative')
 
 
 def fashion_data(args):
@@ -129,7 +129,7 @@ FASHION = Recipe(
     load_data=fashion_data,
     build_net=fashion_net,
     add_arguments=fashion_arguments,
-    defaults={'data': fashion.DEFAULT_DIR, 'epochs': 10, 'batch_size': 64},
+    defaults={'data': fashion.DEFAULT_DIR, 'epochs': 15, 'batch_size': 32},
 )
 
 from .scene_recipes import CAMVID, MSRC21  # noqa: E402 - the scene recipes build on Recipe above
