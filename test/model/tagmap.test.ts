@@ -99,20 +99,23 @@ describe('tag()', () => {
     }
   });
 
-  it('gives every EXIF orientation of a photo the same tags, the top one peaking at the same place', async () => {
+  it('gives every EXIF orientation of a photo the same confident tags, peaking at the same places', async () => {
     const tagsOf = async (n: number) => {
-      const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid' });
+      const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', topK: 11, minScore: 0 });
       expect(result.plan.image, `Landscape_${n}`).toEqual({ width: 600, height: 450 });
       return result.tags;
     };
-    const upright = await tagsOf(1);
-    expect(upright.length).toBeGreaterThan(0);
+    // weak tags swing with the re-encoding noise of the turned copies; the sure ones must not move
+    const upright = (await tagsOf(1)).filter((t) => t.score >= 0.95);
+    expect(upright.length).toBeGreaterThanOrEqual(2);
     for (let n = 2; n <= 8; n++) {
       const turned = await tagsOf(n);
-      expect(turned.map((t) => t.label).sort(), `Landscape_${n}`).toEqual(upright.map((t) => t.label).sort());
-      expect(turned[0].label, `Landscape_${n}`).toBe(upright[0].label);
-      expect(Math.abs(turned[0].peak.x - upright[0].peak.x), `Landscape_${n} peak x`).toBeLessThanOrEqual(60);
-      expect(Math.abs(turned[0].peak.y - upright[0].peak.y), `Landscape_${n} peak y`).toBeLessThanOrEqual(45);
+      for (const tag of upright) {
+        const same = turned.find((t) => t.label === tag.label)!;
+        expect(same.score, `${tag.label} on Landscape_${n}`).toBeGreaterThan(0.9);
+        expect(Math.abs(same.peak.x - tag.peak.x), `${tag.label} on Landscape_${n} peak x`).toBeLessThanOrEqual(60);
+        expect(Math.abs(same.peak.y - tag.peak.y), `${tag.label} on Landscape_${n} peak y`).toBeLessThanOrEqual(45);
+      }
     }
   });
 
