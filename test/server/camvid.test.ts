@@ -1,6 +1,9 @@
 // The bundled CamVid model over HTTP on held-out CamVid test images: label PNGs scored against the ground
-// truth (void ignored), and street scenes tagged road plus building or sky.
+// truth (void ignored), street scenes tagged road plus building or sky, and `npm run measure-parse` doing the
+// scoring from outside against the listening server.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -71,5 +74,20 @@ describe('camvid over HTTP', () => {
         expect(tag.peak.y).toBeLessThanOrEqual(tag.box.y + tag.box.height);
       }
     }
+  });
+
+  it('npm run measure-parse scores the split over HTTP as the test does, next to the card, and refuses an unknown model', async () => {
+    const run = (model: string) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/measure-parse.ts',
+      '--server', server.url, '--model', model, '--data', CAMVID, '--limit', '3'], { cwd: path.resolve(import.meta.dirname, '../..') });
+    const { stdout, stderr } = await run('camvid');
+    const report = JSON.parse(stdout);
+    expect(report.images).toBe(3);
+    expect(stderr).toContain('3/3 images');
+    expect(report.measured.globalAccuracy).toBeGreaterThan(0.75);
+    expect(report.measured.meanIoU).toBeLessThan(report.measured.globalAccuracy);
+    expect(report.card.test.globalAccuracy).toBe(server.tagmap.card('camvid').metrics!.test.globalAccuracy);
+    const unknown = await run('nope').catch((error: { code: number; stderr: string }) => error);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect((unknown as { stderr: string }).stderr).toContain('does not serve model nope: 404');
   });
 });
