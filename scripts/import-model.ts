@@ -1,9 +1,10 @@
 // npm run import-model -- FILE.onnx --name NAME --labels LABELS --out DIR [options]
 // Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ImportError } from '../model/import/import-error.ts';
 import { importModel } from '../model/import/importer.ts';
 import { formatChecks } from '../model/import/verify.ts';
+import { parseOrExit } from './parse-or-exit.ts';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -47,17 +48,9 @@ const program = new Command('import-model')
   .addOption(new Option('--pool <pool>', 'card default: how tags pool the map').choices(['max', 'mean', 'topk']))
   .option('--scales <list>', 'card default: scales relative to the short side, e.g. 1,2', numbers)
   .option('--top-k <n>', 'card default: number of tags', positiveInt)
-  .option('--min-score <p>', 'card default: smallest tag score', fraction)
-  .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .option('--min-score <p>', 'card default: smallest tag score', fraction);
 
-try {
-  program.parse();
-} catch (error) {
-  if (error instanceof CommanderError && error.exitCode === 0) process.exit(0);
-  process.stderr.write(`\n${program.helpInformation()}`);
-  process.exit(2);
-}
+parseOrExit(program);
 
 const [file] = program.args;
 const o = program.opts();

@@ -5,8 +5,9 @@
 // (void pixels skipped; global pixel accuracy, class average recall, mean IoU over the classes present).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import sharp from 'sharp';
+import { parseOrExit } from './parse-or-exit.ts';
 
 const program = new Command('measure-parse')
   .description("Score a running tagmap server's label maps on a scene data set split, over HTTP.")
@@ -14,17 +15,13 @@ const program = new Command('measure-parse')
   .requiredOption('--model <name>', 'a scene model the server serves, e.g. camvid')
   .requiredOption('--data <dir>', 'the data set folder, e.g. ../shared/data/camvid')
   .option('--split <name>', 'which split to score', 'test')
-  .option('--limit <n>', 'score only the first N images', (v) => Number.parseInt(v, 10))
-  .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .option('--limit <n>', 'score only the first N images', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+    return n;
+  });
 
-try {
-  program.parse();
-} catch (error) {
-  if (error instanceof CommanderError && error.exitCode === 0) process.exit(0);
-  process.stderr.write(`\n${program.helpInformation()}`);
-  process.exit(2);
-}
+parseOrExit(program);
 
 interface Classes { labels: Array<{ id: number; name: string }>; ignore: number }
 const options = program.opts<{ server: string; model: string; data: string; split: string; limit?: number }>();

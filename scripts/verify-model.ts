@@ -3,26 +3,19 @@
 // golden.json), the grid on larger inputs, dense cells against crops (exact nets), and the golden cases.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { cardSchema, goldenSchema, type Golden } from '../model/card.ts';
 import { ImportError } from '../model/import/import-error.ts';
 import { originalReference } from '../model/import/original-reference.ts';
 import { formatChecks, verifyModel } from '../model/import/verify.ts';
+import { parseOrExit } from './parse-or-exit.ts';
 
 const program = new Command('verify-model')
   .description('Verify a tagmap model folder (model.onnx, card.json, golden.json) and print the numbers.')
   .argument('<dir>', 'model folder, e.g. model/zoo/imagenet')
-  .option('--original <file>', 'the third-party ONNX file it was imported from, to compare scores at the window size')
-  .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .option('--original <file>', 'the third-party ONNX file it was imported from, to compare scores at the window size');
 
-try {
-  program.parse();
-} catch (error) {
-  if (error instanceof CommanderError && error.exitCode === 0) process.exit(0);
-  process.stderr.write(`\n${program.helpInformation()}`);
-  process.exit(2);
-}
+parseOrExit(program);
 
 function readJson(file: string): unknown {
   try {
