@@ -13,3 +13,12 @@ def fashion_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('fashion-run')
     train.run(['--recipe', 'fashion', '--epochs', '1', '--limit', '256', '--dry-run', '--out', str(out)])
     return out
+
+
+@pytest.fixture
+def other_recipe_checkpoint(fashion_run, tmp_path):
+    """The fashion run's checkpoint relabelled as made by a recipe this trainer does not know."""
+    checkpoint = torch.load(fashion_run / 'checkpoint.pt', weights_only=False)
+    checkpoint['recipe'] = 'other-recipe'
+    torch.save(checkpoint, tmp_path / 'other.pt')
+    return tmp_path / 'other.pt'

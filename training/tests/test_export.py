@@ -78,12 +78,9 @@ def test_export_fails_loudly_and_writes_nothing_when_cells_differ(fashion_run, t
     assert not (tmp_path / 'm').exists()
 
 
-def test_export_refuses_a_checkpoint_of_another_recipe(fashion_run, tmp_path):
-    checkpoint = torch.load(fashion_run / 'checkpoint.pt', weights_only=False)
-    checkpoint['recipe'] = 'other-recipe'
-    torch.save(checkpoint, tmp_path / 'other.pt')
+def test_export_refuses_a_checkpoint_of_another_recipe(other_recipe_checkpoint, tmp_path):
     with pytest.raises(UsageError, match="trained with recipe 'other-recipe', not 'fashion'"):
-        export.run([str(tmp_path / 'other.pt'), '--recipe', 'fashion', '--out', str(tmp_path / 'm')])
+        export.run([str(other_recipe_checkpoint), '--recipe', 'fashion', '--out', str(tmp_path / 'm')])
     with pytest.raises(UsageError, match="recipe 'other-recipe', which this trainer does not know"):
-        export.run([str(tmp_path / 'other.pt'), '--out', str(tmp_path / 'm')])
+        export.run([str(other_recipe_checkpoint), '--out', str(tmp_path / 'm')])
     assert not (tmp_path / 'm').exists()
