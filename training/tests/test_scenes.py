@@ -1,10 +1,12 @@
 """Scene data, scene nets and scene metrics on real CamVid images and hand-made cases."""
+import json
 import os
 
 import pytest
 import torch
 import torch.nn.functional as F
 
+from training import export, train
 from training.data.scenes import DenseCrops, SceneSet, centre_labels
 from training.scene_metrics import cell_interpolation, confusion, evaluate_scenes, scores
 from training.scene_nets import SceneNet
@@ -130,3 +132,16 @@ def test_dense_training_step_on_a_crop_lowers_the_loss_and_metrics_run(camvid):
     assert losses[-1] < losses[0]
     metrics, per_class = evaluate_scenes(net, camvid, 45, [0.4] * 3, [0.3] * 3)
     assert 0 <= metrics['meanIoU'] <= metrics['globalAccuracy'] <= 1 and len(per_class) == 11
+
+
+@needs_camvid
+def test_camvid_recipe_dry_run_exports_a_scene_model_card(tmp_path):
+    run = tmp_path / 'run'
+    train.run(['--recipe', 'camvid', '--data', CAMVID, '--epochs', '1', '--limit', '8', '--dry-run', '--out', str(run)])
+    export.run([str(run / 'checkpoint.pt'), '--out', str(tmp_path / 'model')])
+    card = json.loads((tmp_path / 'model' / 'card.json').read_text())
+    assert card['tasks'] == ['parse', 'tag']
+    assert card['geometry'] == {'window': 68, 'stride': 8, 'offset': 0, 'exact': True}
+    assert set(card['metrics']['test']) == {'globalAccuracy', 'classAverage', 'meanIoU'}
+    assert [label['name'] for label in card['labels']][:3] == ['sky', 'building', 'pole']
+    assert all(len(label['color']) == 3 for label in card['labels'])
