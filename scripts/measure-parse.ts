@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import sharp from 'sharp';
+import { decodeLabelPng } from '../model/image.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
 const program = new Command('measure-parse')
@@ -48,16 +48,15 @@ for (const [i, name] of names.entries()) {
   form.append('image', new Blob([readFileSync(path.join(imagesDir, name))]), name);
   const res = await fetch(`${server}/v1/parse?model=${encodeURIComponent(options.model)}&format=png`, { method: 'POST', body: form });
   if (!res.ok) fail(`${name}: ${res.status} ${await res.text()}`);
-  const predicted = await sharp(Buffer.from(await res.arrayBuffer())).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  const truthFile = path.join(options.data, options.split, 'labels', name.replace(/\.\w+$/, '.png'));
-  const truth = await sharp(readFileSync(truthFile)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  if (predicted.info.width !== truth.info.width || predicted.info.height !== truth.info.height) {
-    fail(`${name}: label map is ${predicted.info.width}x${predicted.info.height}, the truth ${truth.info.width}x${truth.info.height}`);
+  const predicted = await decodeLabelPng(Buffer.from(await res.arrayBuffer()));
+  const truth = await decodeLabelPng(readFileSync(path.join(options.data, options.split, 'labels', name.replace(/\.\w+$/, '.png'))));
+  if (predicted.width !== truth.width || predicted.height !== truth.height) {
+    fail(`${name}: label map is ${predicted.width}x${predicted.height}, the truth ${truth.width}x${truth.height}`);
   }
-  for (let p = 0; p < truth.data.length; p++) {
-    const t = truth.data[p];
+  for (let p = 0; p < truth.labels.length; p++) {
+    const t = truth.labels[p];
     if (t === classes.ignore || t >= K) continue;
-    const q = toDataset[predicted.data[p]];
+    const q = toDataset[predicted.labels[p]];
     if (q < 0) unmatched++;
     else confusion[t * K + q]++;
   }
