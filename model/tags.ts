@@ -22,21 +22,28 @@ export interface TagRequest {
   candidates: number[];
 }
 
-/** Softmax over classes for every cell; probabilities pass through unchanged. */
+/**
+ * Softmax over classes for every cell; probabilities pass through unchanged. The map is class-major
+ * ([K][cells]), so every loop runs along one class plane: contiguous, and several times faster than per cell.
+ */
 export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): Float32Array {
   if (kind === 'probabilities') return map.data;
   const cells = map.rows * map.cols;
+  const max = new Float32Array(cells).fill(-Infinity);
+  const sum = new Float64Array(cells);
   const out = new Float32Array(map.data.length);
-  for (let c = 0; c < cells; c++) {
-    let max = -Infinity;
-    for (let k = 0; k < map.classes; k++) max = Math.max(max, map.data[k * cells + c]);
-    let sum = 0;
-    for (let k = 0; k < map.classes; k++) {
-      const e = Math.exp(map.data[k * cells + c] - max);
-      out[k * cells + c] = e;
-      sum += e;
+  for (let k = 0; k < map.classes; k++) {
+    for (let c = 0, i = k * cells; c < cells; c++, i++) if (map.data[i] > max[c]) max[c] = map.data[i];
+  }
+  for (let k = 0; k < map.classes; k++) {
+    for (let c = 0, i = k * cells; c < cells; c++, i++) {
+      const e = Math.exp(map.data[i] - max[c]);
+      out[i] = e;
+      sum[c] += e;
     }
-    for (let k = 0; k < map.classes; k++) out[k * cells + c] /= sum;
+  }
+  for (let k = 0; k < map.classes; k++) {
+    for (let c = 0, i = k * cells; c < cells; c++, i++) out[i] /= sum[c];
   }
   return out;
 }
@@ -55,18 +62,37 @@ export function insideCells(grid: Grid, image: { width: number; height: number }
   return cells.length > 0 ? Int32Array.from(cells) : Int32Array.from({ length: grid.rows * grid.cols }, (_, c) => c);
 }
 
-function pooled(plane: Float32Array, pool: Pool): number {
-  if (pool === 'max') return plane.reduce((a, b) => Math.max(a, b), -Infinity);
-  if (pool === 'mean') return plane.reduce((a, b) => a + b, 0) / plane.length;
-  const k = Math.max(1, Math.ceil(plane.length * TOPK_SHARE));
-  return Float32Array.from(plane).sort().subarray(plane.length - k).reduce((a, b) => a + b, 0) / k;
+/** One class's score: its probabilities over the used cells, pooled; `scratch` holds used.length values. */
+function pooled(plane: Float32Array, used: Int32Array, pool: Pool, scratch: Float32Array): number {
+  if (pool === 'max') {
+    let best = -Infinity;
+    for (const c of used) if (plane[c] > best) best = plane[c];
+    return best;
+  }
+  if (pool === 'mean') {
+    let total = 0;
+    for (const c of used) total += plane[c];
+    return total / used.length;
+  }
+  for (let n = 0; n < used.length; n++) scratch[n] = plane[used[n]];
+  scratch.sort();
+  const k = Math.max(1, Math.ceil(used.length * TOPK_SHARE));
+  let total = 0;
+  for (let n = used.length - k; n < used.length; n++) total += scratch[n];
+  return total / k;
 }
 
 /** Index of the best class per cell. */
 function winners(probs: Float32Array, classes: number, cells: number): Int32Array {
   const best = new Int32Array(cells);
-  for (let c = 0; c < cells; c++) {
-    for (let k = 1; k < classes; k++) if (probs[k * cells + c] > probs[best[c] * cells + c]) best[c] = k;
+  const bestP = probs.slice(0, cells);
+  for (let k = 1; k < classes; k++) {
+    for (let c = 0, i = k * cells; c < cells; c++, i++) {
+      if (probs[i] > bestP[c]) {
+        bestP[c] = probs[i];
+        best[c] = k;
+      }
+    }
   }
   return best;
 }
@@ -110,9 +136,9 @@ export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', gri
   const probs = probabilities(map, kind);
   const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
   const used = insideCells(grid, image);
-  const usedOf = (p: Float32Array) => Float32Array.from(used, (c) => p[c]);
+  const scratch = new Float32Array(used.length);
   const scored = request.candidates
-    .map((id) => ({ id, score: pooled(usedOf(plane(id)), request.pool) }))
+    .map((id) => ({ id, score: pooled(plane(id), used, request.pool, scratch) }))
     .filter((t) => t.score >= request.minScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, request.topK);
