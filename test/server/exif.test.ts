@@ -54,7 +54,7 @@ describe('EXIF orientation', () => {
       expect([map.info.width, map.info.height]).toEqual([first.info.width, first.info.height]);
       let same = 0;
       for (let i = 0; i < map.data.length; i++) if (map.data[i] === first.data[i]) same++;
-      // re-encoding keeps about 90% of the labels; a mirrored image would keep about 76%
+      // re-encoding keeps 90-92% of the labels (measured); the upright map mirrored keeps only 64%
       expect(same / map.data.length, `Landscape_${n}`).toBeGreaterThan(0.85);
     }
   });
