@@ -8,6 +8,10 @@ export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 /** Transparent pixels are flattened onto this colour (white), as most viewers show them. */
 export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
 
+// libvips' operation cache keeps recent results for reuse; a server decodes each untrusted upload once, so the
+// cache only holds memory (up to 50 MB and 20 files by default) and makes RSS climb under load.
+sharp.cache(false);
+
 // Only these libvips loaders may run; SVG, PDF, raw camera, FITS, Matlab and every other loader stay blocked
 // even if a file slipped past the sniffing below.
 sharp.block({ operation: ['VipsForeignLoad'] });
