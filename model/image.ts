@@ -122,13 +122,13 @@ export async function encodeLabelPng(labels: Uint8Array | Uint16Array, width: nu
   return image.toColourspace(labels instanceof Uint16Array ? 'grey16' : 'b-w').png().toBuffer();
 }
 
-/** An RGB PNG of the upright image with an RGBA layer of the same size composited over it. */
 /** A label PNG (8-bit grey, value = label id) back to its ids, e.g. to score one against ground truth. */
 export async function decodeLabelPng(bytes: Buffer): Promise<{ labels: Uint8Array; width: number; height: number }> {
   const { data, info } = await sharp(bytes).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { labels: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
+/** An RGB PNG of the upright image with an RGBA layer of the same size composited over it. */
 export async function encodeOverlayPng(bytes: Buffer, layer: Uint8Array, maxPixels: number): Promise<Buffer> {
   const { format, width, height } = await readHeader(bytes, maxPixels);
   try {
