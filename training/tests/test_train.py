@@ -72,13 +72,14 @@ def test_the_command_line_reports_usage_errors_in_one_line(tmp_path):
     assert result.stderr.strip() == f'error: checkpoint not found: {tmp_path / "missing.pt"}'
 
 
-def test_a_python_without_torch_hands_over_to_one_with_it():
-    other = shutil.which('python3')
-    if other is None or subprocess.run([other, '-c', 'import torch'], capture_output=True).returncode == 0:
-        pytest.skip('no python3 without PyTorch on PATH')
-    result = cli('gradcheck', '--help', python=other)
+def test_a_python_without_torch_hands_over_to_one_with_it(tmp_path):
+    # a copy of this interpreter started with -S has no site-packages, hence no torch, and another real path
+    bare = tmp_path / 'python3'
+    shutil.copy(sys.executable, bare)
+    assert subprocess.run([bare, '-S', '-c', 'import torch'], capture_output=True).returncode != 0
+    result = subprocess.run([bare, '-S', '-m', 'training', 'gradcheck', '--help'], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, 'TAGMAP_PYTHON': sys.executable})
     assert result.returncode == 0 and 'usage: python3 -m training gradcheck' in result.stdout
-
 
 
 def test_asking_for_cuda_without_a_gpu_is_a_usage_error(tmp_path):
