@@ -1,5 +1,5 @@
 // The one model/ API that the server and the batch script both use. No HTTP in here.
-import type { Card, Pool } from './card.ts';
+import type { Card, Pool } from './contract/card.ts';
 
 /** Options shared by tag(), parse() and classMap(); every field optional, card defaults then global defaults. */
 export interface RunOptions {

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { TagmapConfig } from './api.ts';
 
 export { createTagmap } from './tagmap.ts';
-export { TagmapError, isTagmapError, type TagmapErrorCode } from './errors.ts';
-export { ModelLoadError } from './registry.ts';
-export { ACCEPTED_FORMATS } from './image.ts';
+export { TagmapError, isTagmapError, type TagmapErrorCode } from './contract/errors.ts';
+export { ModelLoadError } from './runtime/registry.ts';
+export { ACCEPTED_FORMATS } from './io/image.ts';
 export type * from './api.ts';
 
 export const BUNDLED_MODELS = fileURLToPath(new URL('./zoo', import.meta.url));

@@ -6,17 +6,17 @@ import type {
   ClassMapResult, ModelRef, ModelSummary, ParseOptions, ParseResult, Plan, RunOptions, TagOptions, TagResult, Tagmap,
   TagmapConfig, TagmapLogger, Timings,
 } from './api.ts';
-import type { Card } from './card.ts';
-import { TagmapError } from './errors.ts';
-import { decodeImage, encodeLabelPng, encodeOverlayPng, readHeader, type ImageHeader } from './image.ts';
-import type { InferResult } from './job.ts';
-import { colourLayer, legendOf } from './legend.ts';
-import { resolveRun, resolveTag, type ResolvedRun } from './options.ts';
-import { planScales, type Grid } from './plan.ts';
-import { InferencePool } from './pool.ts';
-import { loadRegistry, pickDefault, type ModelEntry } from './registry.ts';
-import { encodeMasks } from './rle.ts';
-import { tagsFromMap } from './tags.ts';
+import type { Card } from './contract/card.ts';
+import { TagmapError } from './contract/errors.ts';
+import { decodeImage, encodeLabelPng, encodeOverlayPng, readHeader, type ImageHeader } from './io/image.ts';
+import type { InferResult } from './runtime/job.ts';
+import { colourLayer, legendOf } from './tasks/legend.ts';
+import { resolveRun, resolveTag, type ResolvedRun } from './runtime/options.ts';
+import { planScales, type Grid } from './runtime/size-plan.ts';
+import { InferencePool } from './runtime/worker-pool.ts';
+import { loadRegistry, pickDefault, type ModelEntry } from './runtime/registry.ts';
+import { encodeMasks } from './tasks/rle.ts';
+import { tagsFromMap } from './tasks/tag-scores.ts';
 
 type Task = Card['tasks'][number];
 

@@ -4,11 +4,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Card } from '../model/card.ts';
-import { decodeImage } from '../model/image.ts';
+import type { Card } from '../model/contract/card.ts';
+import { decodeImage } from '../model/io/image.ts';
 import { ModelRunner } from '../model/import/verify.ts';
 import { createTagmap, defaultConfig } from '../model/index.ts';
-import { buildTensor } from '../model/tensor.ts';
+import { buildTensor } from '../model/runtime/tensor.ts';
 
 const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/imagenet');
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { cardSchema, goldenSchema, type Golden } from '../model/card.ts';
+import { cardSchema, goldenSchema, type Golden } from '../model/contract/card.ts';
 import { ImportError } from '../model/import/import-error.ts';
 import { originalReference } from '../model/import/original-reference.ts';
 import { formatChecks, verifyModel } from '../model/import/verify.ts';

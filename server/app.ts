@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Tagmap } from '../model/index.ts';
 import type { ServerConfig } from './config.ts';
 import { notFound, problemHandler } from './errors.ts';
-import { createUrlFetcher, type UrlFetcher } from './fetch-url.ts';
+import { createUrlFetcher, type UrlFetcher } from '../model/io/fetch-url.ts';
 import { requestLogger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';

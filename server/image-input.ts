@@ -5,7 +5,7 @@ import multer from 'multer';
 import type { z } from 'zod';
 import { TagmapError } from '../model/index.ts';
 import { HttpError } from './errors.ts';
-import type { UrlFetcher } from './fetch-url.ts';
+import type { UrlFetcher } from '../model/io/fetch-url.ts';
 import { requestSchemas, type Endpoint } from './schemas.ts';
 
 export const IMAGE_FIELD = 'image';

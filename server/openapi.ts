@@ -1,7 +1,7 @@
 // /openapi.json: an OpenAPI 3.1 document generated from the very zod schemas that validate requests.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { cardSchema } from '../model/card.ts';
+import { cardSchema } from '../model/contract/card.ts';
 import { IMAGE_FIELD } from './image-input.ts';
 import { modelNameParams, requestSchemas, responseSchemas, type Endpoint } from './schemas.ts';
 

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { cardSchema, type Card, type Golden } from '../card.ts';
-import type { NamedTensor } from '../ort.ts';
+import { cardSchema, type Card, type Golden } from '../contract/card.ts';
+import type { NamedTensor } from '../runtime/ort.ts';
 import { convertFloat16 } from './float16.ts';
 import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';

@@ -1,7 +1,7 @@
 // The original third-party model's scores on a seeded window-size input: what the imported 1x1 map must equal.
 // The scores are the tensor the card's output is named after (before any Softmax the importer removed).
 import { readFileSync } from 'node:fs';
-import type { Card } from '../card.ts';
+import type { Card } from '../contract/card.ts';
 import { convertFloat16 } from './float16.ts';
 import { ImportError } from './import-error.ts';
 import { decodeModel } from './onnx-file.ts';

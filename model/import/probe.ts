@@ -1,6 +1,6 @@
 // Runs a model through onnxruntime with every intermediate tensor fetched: the shapes each layer has at the window
 // size, and the values of computed constants (e.g. a weight that the file reshapes at run time).
-import { openSession, runSession, type NamedTensor } from '../ort.ts';
+import { openSession, runSession, type NamedTensor } from '../runtime/ort.ts';
 import { cloneModel, encodeModel, graphOf, onnx, type Model } from './onnx-file.ts';
 
 export type Tensors = Map<string, NamedTensor>;

@@ -1,7 +1,7 @@
 // Reproducible test inputs: seeded random pixels (0..255) put through the card's preprocessing, so golden cases and
 // checks look like what the net sees in service.
-import type { Card } from '../card.ts';
-import type { NamedTensor } from '../ort.ts';
+import type { Card } from '../contract/card.ts';
+import type { NamedTensor } from '../runtime/ort.ts';
 
 /** mulberry32: a tiny, well-known seeded generator; enough for test pixels. */
 function generator(seed: number): () => number {

@@ -1,8 +1,8 @@
 // Checks an imported (or any fully convolutional) model against its card, its golden file and the original's
 // scores: a 1x1 map at the window size equal to the original, the right grid on larger inputs, every dense cell
 // equal to the classifier on its crop when the card says exact, and the golden cases.
-import type { Card, Golden } from '../card.ts';
-import { openSession, runSession, type NamedTensor } from '../ort.ts';
+import type { Card, Golden } from '../contract/card.ts';
+import { openSession, runSession, type NamedTensor } from '../runtime/ort.ts';
 import { crop, seededInput } from './seeded-input.ts';
 
 export interface Check {

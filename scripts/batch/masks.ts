@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeLabelPng } from '../../model/image.ts';
-import { decodeMask, type Rle } from '../../model/rle.ts';
+import { encodeLabelPng } from '../../model/io/image.ts';
+import { decodeMask, type Rle } from '../../model/tasks/rle.ts';
 
 export function maskPath(masksDir: string, input: string): string {
   const base = path.basename(input.replace(/[?#].*$/, '')).replace(/\.[^.]*$/, '');

@@ -3,7 +3,7 @@
 // (the only place for them on PNG and binary answers).
 import { Router, type RequestHandler, type Response } from 'express';
 import { TagmapError, type ClassMapResult, type ModelRef, type Plan, type Tagmap, type Timings } from '../../model/index.ts';
-import type { UrlFetcher } from '../fetch-url.ts';
+import type { UrlFetcher } from '../../model/io/fetch-url.ts';
 import { readImageRequest, receiveImageBody } from '../image-input.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { Lifecycle } from './health.ts';

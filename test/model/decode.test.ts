@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, readHeader } from '../../model/image.ts';
-import type { TagmapError } from '../../model/errors.ts';
+import { decodeImage, readHeader } from '../../model/io/image.ts';
+import type { TagmapError } from '../../model/contract/errors.ts';
 
 const photos = new URL('../../../shared/photos/', import.meta.url);
 const photo = (name: string) => readFileSync(new URL(name, photos));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openSession, runSession, type NamedTensor } from '../../model/ort.ts';
+import { openSession, runSession, type NamedTensor } from '../../model/runtime/ort.ts';
 
 export const SHARED_MODELS = path.resolve(import.meta.dirname, '../../../shared/models');
 export const sharedModel = (name: string) => path.join(SHARED_MODELS, name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cardSchema, type Card } from '../../model/card.ts';
-import { gridOf, planScales, type ScalePlan } from '../../model/plan.ts';
+import { cardSchema, type Card } from '../../model/contract/card.ts';
+import { gridOf, planScales, type ScalePlan } from '../../model/runtime/size-plan.ts';
 
 function card(geometry: Card['geometry'], shortSide: number, minSide = geometry.window): Card {
   return cardSchema.parse({

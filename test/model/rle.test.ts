@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMask, encodeMasks } from '../../model/rle.ts';
+import { decodeMask, encodeMasks } from '../../model/tasks/rle.ts';
 
 describe('COCO RLE masks', () => {
   it('counts runs column by column, starting with a run of zeros', () => {

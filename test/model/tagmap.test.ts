@@ -6,11 +6,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tagmap } from '../../model/api.ts';
 import { createTagmap } from '../../model/index.ts';
-import { decodeImage, readHeader } from '../../model/image.ts';
-import { openSession, runSession } from '../../model/ort.ts';
-import { planScales } from '../../model/plan.ts';
-import { decodeMask } from '../../model/rle.ts';
-import { buildTensor } from '../../model/tensor.ts';
+import { decodeImage, readHeader } from '../../model/io/image.ts';
+import { openSession, runSession } from '../../model/runtime/ort.ts';
+import { planScales } from '../../model/runtime/size-plan.ts';
+import { decodeMask } from '../../model/tasks/rle.ts';
+import { buildTensor } from '../../model/runtime/tensor.ts';
 import { modelsFolder, photo, testConfig, zooModelDir } from './zoo.ts';
 
 const camvidTest = path.resolve(import.meta.dirname, '../../../shared/data/camvid/test');

@@ -3,8 +3,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cardSchema, goldenSchema } from '../../model/card.ts';
-import { openSession, runSession } from '../../model/ort.ts';
+import { cardSchema, goldenSchema } from '../../model/contract/card.ts';
+import { openSession, runSession } from '../../model/runtime/ort.ts';
 
 const zoo = path.resolve(import.meta.dirname, '../../model/zoo');
 const models = existsSync(zoo) ? readdirSync(zoo).filter((name) => existsSync(path.join(zoo, name, 'card.json'))) : [];

@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeLabelPng } from '../../model/image.ts';
+import { decodeLabelPng } from '../../model/io/image.ts';
 import { SHARED, startServer, type TestServer } from '../server/server.ts';
 import { LEAN, modelsFolder, runTag } from './helpers.ts';
 

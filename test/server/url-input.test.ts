@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUrlFetcher } from '../../server/fetch-url.ts';
+import { createUrlFetcher } from '../../model/io/fetch-url.ts';
 import { photo, startServer, type TestServer } from './server.ts';
 
 const UPSTREAM_HOST = '127.0.0.2';

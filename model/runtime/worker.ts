@@ -7,7 +7,7 @@ import { fuse, resample, stitch, type DenseMap } from './densemap.ts';
 import type { InferJob, InferResult, WorkerInit, WorkerModel, WorkerReady } from './job.ts';
 import { labelMap } from './labelmap.ts';
 import { openSession, runSession, type OpenedSession } from './ort.ts';
-import { gridOf } from './plan.ts';
+import { gridOf } from './size-plan.ts';
 import { buildTensor } from './tensor.ts';
 
 const init = workerData as WorkerInit;

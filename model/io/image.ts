@@ -1,6 +1,6 @@
 // The one module that imports sharp: decoding untrusted bytes, resizing, and PNG encoding.
 import sharp, { type Metadata } from 'sharp';
-import { TagmapError } from './errors.ts';
+import { TagmapError } from '../contract/errors.ts';
 
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
 export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];

@@ -1,5 +1,5 @@
 // Builds the float32 input of one pass from resized 8-bit pixels: padding, colour order, normalisation.
-import type { Card } from './card.ts';
+import type { Card } from '../contract/card.ts';
 
 type InputSpec = Pick<Card['input'], 'color' | 'scale' | 'mean' | 'std' | 'pad'>;
 

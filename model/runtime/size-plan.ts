@@ -1,7 +1,7 @@
 // The size plan: how big each scale's image is, how its borders are padded, which tensors are fed to the
 // net, and where each output cell lands in the original image. Pure arithmetic, no pixels.
-import type { Card } from './card.ts';
-import { TagmapError } from './errors.ts';
+import type { Card } from '../contract/card.ts';
+import { TagmapError } from '../contract/errors.ts';
 
 export const MAX_DENSITY = 4;
 

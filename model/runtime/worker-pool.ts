@@ -2,7 +2,7 @@
 // the thread that calls it, so the main thread never does). Admission is bounded: at most workers +
 // maxQueue jobs are taken at once, the rest are refused at once with 'overloaded'.
 import { Piscina } from 'piscina';
-import { TagmapError } from './errors.ts';
+import { TagmapError } from '../contract/errors.ts';
 import type { InferJob, InferResult, WorkerInit, WorkerReady } from './job.ts';
 import type { Provider } from './ort.ts';
 

@@ -1,5 +1,5 @@
 // Dense class maps [K, rows, cols]: stitching shifted passes, resampling between grids, fusing scales.
-import type { Grid } from './plan.ts';
+import type { Grid } from './size-plan.ts';
 
 export interface DenseMap {
   /** [K, rows, cols], row-major */

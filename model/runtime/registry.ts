@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cardSchema, type Card } from './card.ts';
+import { cardSchema, type Card } from '../contract/card.ts';
 
 export interface ModelEntry {
   name: string;

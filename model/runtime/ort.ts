@@ -2,7 +2,7 @@
 // session.run() blocks the calling thread, so the server only calls this from worker threads;
 // command-line tools (importer, verifier) may call it directly.
 import * as ort from 'onnxruntime-node';
-import { TagmapError } from './errors.ts';
+import { TagmapError } from '../contract/errors.ts';
 
 // onnxruntime's own logger prints a red error when CUDA libraries are missing, even when device=auto then
 // runs on the CPU as intended; failures still reach us as exceptions, and the pool logs the fallback once.

@@ -1,9 +1,9 @@
 // Tags from a dense class map: per-cell probabilities pooled per class, then where each tag is (peak cell,
 // box of the connected cells around it, share of cells it wins), in original image coordinates.
-import type { Box, Tag } from './api.ts';
-import type { Card, Pool } from './card.ts';
-import type { DenseMap } from './densemap.ts';
-import type { Grid } from './plan.ts';
+import type { Box, Tag } from '../api.ts';
+import type { Card, Pool } from '../contract/card.ts';
+import type { DenseMap } from '../runtime/densemap.ts';
+import type { Grid } from '../runtime/size-plan.ts';
 
 /** 'topk' pooling averages the best tenth of the cells (at least one). */
 export const TOPK_SHARE = 0.1;

@@ -1,9 +1,9 @@
 // Request options resolved against the card's defaults and the global settings, and checked: every bad
 // value is a 'bad_options' or 'unknown_label' error that says what is allowed.
-import type { RunOptions, TagOptions } from './api.ts';
-import type { Card, Pool } from './card.ts';
-import { TagmapError } from './errors.ts';
-import { checkDensity } from './plan.ts';
+import type { RunOptions, TagOptions } from '../api.ts';
+import type { Card, Pool } from '../contract/card.ts';
+import { TagmapError } from '../contract/errors.ts';
+import { checkDensity } from './size-plan.ts';
 
 export const MAX_SCALES = 4;
 export const SCALE_RANGE = [0.25, 4] as const;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
-import { TagmapError } from '../model/index.ts';
+import { TagmapError } from '../contract/errors.ts';
 
 export interface UrlFetchOptions {
   /** host names, IP addresses or CIDR blocks let through despite the filter (tests, private deployments) */

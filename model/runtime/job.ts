@@ -1,7 +1,7 @@
 // What the main thread and the inference workers send each other. Pixel and map buffers are transferred.
-import type { Card } from './card.ts';
+import type { Card } from '../contract/card.ts';
 import type { Device, Provider } from './ort.ts';
-import type { Grid, ScalePlan } from './plan.ts';
+import type { Grid, ScalePlan } from './size-plan.ts';
 
 /** What a worker needs to know about one model; sent once as workerData. */
 export interface WorkerModel {

@@ -1,6 +1,6 @@
 // Scene parsing: the class map bilinearly upsampled to every image pixel, then argmax per pixel.
 import { axisWeights, type DenseMap } from './densemap.ts';
-import type { Grid } from './plan.ts';
+import type { Grid } from './size-plan.ts';
 
 /** First index of the highest score in each cell. */
 function cellWinners(map: DenseMap): Int32Array {
