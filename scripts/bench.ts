@@ -8,12 +8,18 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeImage, readHeader } from '../model/io/image.ts';
-import { BUNDLED_MODELS } from '../model/index.ts';
-import { openSession, ortVersion, runSession } from '../model/runtime/ort.ts';
-import { planScales } from '../model/runtime/size-plan.ts';
-import { loadRegistry, type ModelEntry } from '../model/runtime/registry.ts';
-import { buildTensor } from '../model/runtime/tensor.ts';
+import {
+  BUNDLED_MODELS,
+  buildTensor,
+  decodeImage,
+  loadRegistry,
+  openSession,
+  ortVersion,
+  planScales,
+  readHeader,
+  runSession,
+  type ModelEntry,
+} from '../model/index.ts';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const METHODS = ['dense', 'windows', 'windows-batched'] as const;

@@ -1,9 +1,7 @@
 // npm run import-model -- FILE.onnx --name NAME --labels LABELS --out DIR [options]
 // Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ImportError } from '../model/import/import-error.ts';
-import { importModel } from '../model/import/importer.ts';
-import { formatChecks } from '../model/import/verify.ts';
+import { formatChecks, ImportError, importModel } from '../model/import/index.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
 const positiveInt = (value: string) => {

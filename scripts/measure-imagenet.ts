@@ -4,11 +4,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Card } from '../model/contract/card.ts';
-import { decodeImage } from '../model/io/image.ts';
-import { ModelRunner } from '../model/import/verify.ts';
-import { createTagmap, defaultConfig } from '../model/index.ts';
-import { buildTensor } from '../model/runtime/tensor.ts';
+import { ModelRunner } from '../model/import/index.ts';
+import { buildTensor, createTagmap, decodeImage, defaultConfig, type Card } from '../model/index.ts';
 
 const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/imagenet');
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');

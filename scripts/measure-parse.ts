@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeLabelPng } from '../model/io/image.ts';
+import { decodeLabelPng } from '../model/index.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
 const program = new Command('measure-parse')

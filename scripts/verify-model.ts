@@ -4,10 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { cardSchema, goldenSchema, type Golden } from '../model/contract/card.ts';
-import { ImportError } from '../model/import/import-error.ts';
-import { originalReference } from '../model/import/original-reference.ts';
-import { formatChecks, verifyModel } from '../model/import/verify.ts';
+import { formatChecks, ImportError, originalReference, verifyModel } from '../model/import/index.ts';
+import { cardSchema, goldenSchema, type Golden } from '../model/index.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
 const program = new Command('verify-model')

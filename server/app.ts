@@ -2,10 +2,9 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Tagmap } from '../model/index.ts';
+import { createUrlFetcher, type Tagmap, type UrlFetcher } from '../model/index.ts';
 import type { ServerConfig } from './config.ts';
 import { notFound, problemHandler } from './errors.ts';
-import { createUrlFetcher, type UrlFetcher } from '../model/io/fetch-url.ts';
 import { requestLogger } from './logging.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';

@@ -1,10 +1,25 @@
-// The one place that reads the environment: every setting, its default and its allowed values, in one zod schema.
+// The one place that reads the environment. The TAGMAP_* settings of createTagmap() are the contract's fields
+// (model/contract/settings.ts: ranges, defaults, descriptions) read from strings; the HTTP-only ones are here.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaultConfig, type TagmapConfig } from '../model/index.ts';
+import { defaultConfig, settingsFields, type TagmapConfig } from '../model/index.ts';
 
+const wholeNumberMessage = {
+  error: (issue: { code: string }) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined),
+};
+
+/** A whole-number setting of the server's own. */
 const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined) }).int('must be a whole number').min(min).max(max);
+  z.coerce.number(wholeNumberMessage).int('must be a whole number').min(min).max(max);
+
+/** A contract number field read from a string: the same range and default, the same message for non-numbers. */
+const fromEnv = <T extends z.ZodType>(field: T) =>
+  z.preprocess((v) => {
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : v;
+  }, field);
+
 
 /** A host name, an IP address or a CIDR block (10.0.0.0/8, fd00::/8). */
 const allowEntry = z.string().refine((entry) => {
@@ -14,26 +29,29 @@ const allowEntry = z.string().refine((entry) => {
   return rest.length === 0 && bits > 0 && /^\d+$/.test(prefix) && Number(prefix) <= bits;
 }, { message: 'each entry must be a host name, an IP address or a CIDR block such as 10.0.0.0/8' });
 
+const s = settingsFields;
+
 export const envSchema = z.object({
-  PORT: whole(0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  TAGMAP_MODELS: z.string().min(1).optional().describe('folder of model folders; default: the bundled model/zoo'),
-  TAGMAP_DEFAULT_MODEL: z.string().min(1).optional(),
-  TAGMAP_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
-  TAGMAP_WORKERS: whole(1, 64).optional(),
-  TAGMAP_THREADS: whole(1, 256).optional(),
-  TAGMAP_MAX_QUEUE: whole(0, 10_000).default(16),
-  TAGMAP_MAX_PIXELS: whole(1, 268_402_689).default(40_000_000),
-  TAGMAP_MAX_SIDE: whole(16, 16_384).default(2048),
-  TAGMAP_MAX_UPLOAD_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024),
+  PORT: whole(0, 65535).default(8080).describe('TCP port the server listens on'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('address the server binds'),
+  TAGMAP_MODELS: s.modelsDir.optional(),
+  TAGMAP_DEFAULT_MODEL: s.defaultModel.optional(),
+  TAGMAP_DEVICE: s.device,
+  TAGMAP_WORKERS: fromEnv(s.workers.optional()),
+  TAGMAP_THREADS: fromEnv(s.threadsPerWorker.optional()),
+  TAGMAP_MAX_QUEUE: fromEnv(s.maxQueue),
+  TAGMAP_MAX_PIXELS: fromEnv(s.maxPixels),
+  TAGMAP_MAX_SIDE: fromEnv(s.maxSide),
+  TAGMAP_MAX_UPLOAD_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024).describe('largest upload or base64 image, bytes'),
   TAGMAP_URL_ALLOW: z
     .string()
     .default('')
     .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
-    .pipe(z.array(allowEntry)),
-  TAGMAP_URL_TIMEOUT_MS: whole(100, 600_000).default(10_000),
-  TAGMAP_URL_MAX_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    .pipe(z.array(allowEntry))
+    .describe('hosts, addresses or CIDR blocks whose URLs may be fetched although private (comma-separated)'),
+  TAGMAP_URL_TIMEOUT_MS: whole(100, 600_000).default(10_000).describe('time limit for fetching an image URL, ms'),
+  TAGMAP_URL_MAX_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024).describe('largest image fetched from a URL, bytes'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -70,10 +88,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxQueue: e.TAGMAP_MAX_QUEUE,
     maxPixels: e.TAGMAP_MAX_PIXELS,
     maxSide: e.TAGMAP_MAX_SIDE,
-    ...(e.TAGMAP_MODELS && { modelsDir: e.TAGMAP_MODELS }),
-    ...(e.TAGMAP_DEFAULT_MODEL && { defaultModel: e.TAGMAP_DEFAULT_MODEL }),
-    ...(e.TAGMAP_WORKERS && { workers: e.TAGMAP_WORKERS }),
-    ...(e.TAGMAP_THREADS && { threadsPerWorker: e.TAGMAP_THREADS }),
+    modelsDir: e.TAGMAP_MODELS,
+    defaultModel: e.TAGMAP_DEFAULT_MODEL,
+    workers: e.TAGMAP_WORKERS,
+    threadsPerWorker: e.TAGMAP_THREADS,
   });
   return {
     port: e.PORT,

@@ -12,34 +12,87 @@ export type ProblemCode = TagmapErrorCode | ServerErrorCode;
 
 /** A request mistake found by the HTTP layer (no image, wrong content type, unknown path). */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: ServerErrorCode, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: ServerErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-const STATUS: Record<ProblemCode, number> = {
-  bad_options: 400, unknown_label: 400, url_not_allowed: 400, bad_request: 400,
-  unknown_model: 404, not_found: 404,
-  too_large: 413,
-  unsupported_media: 415, unsupported_content_type: 415,
-  undecodable_image: 422, too_many_pixels: 422,
-  url_fetch_failed: 502,
-  overloaded: 503, shutting_down: 503, not_ready: 503,
-  url_timeout: 504,
-  internal: 500,
+/**
+ * Every problem code: its HTTP status, its title, when it happens (the generated table in docs/http-api.md
+ * prints this), and for 503s the seconds a client should wait before retrying.
+ */
+export const PROBLEMS: Record<ProblemCode, { status: number; title: string; when: string; retryAfter?: number }> = {
+  bad_options: {
+    status: 400,
+    title: 'Bad request options',
+    when:
+      'an option fails validation (zod issues under `issues: [{path, message, code}]`), an unknown option, ' +
+      'a model not meant for the task, a JSON body without exactly one of `url`/`imageBase64`',
+  },
+  unknown_label: { status: 400, title: 'Unknown label', when: '`include`/`exclude` names a label the model lacks' },
+  url_not_allowed: {
+    status: 400,
+    title: 'URL not allowed',
+    when:
+      'a URL that is not http(s), or leads (directly or by redirect) to a private, loopback, link-local ' +
+      'or metadata address',
+  },
+  bad_request: {
+    status: 400,
+    title: 'Bad request',
+    when: 'no `image` field, a file under another field name, malformed multipart or JSON',
+  },
+  unknown_model: { status: 404, title: 'Unknown model', when: 'no model of that name is loaded' },
+  not_found: { status: 404, title: 'Not found', when: 'no such route' },
+  too_large: {
+    status: 413,
+    title: 'Too large',
+    when:
+      'upload over `TAGMAP_MAX_UPLOAD_BYTES`, JSON body over its limit, fetched image over ' +
+      '`TAGMAP_URL_MAX_BYTES`, too many multipart parts',
+  },
+  unsupported_media: {
+    status: 415,
+    title: 'Unsupported image format',
+    when: 'not an image format we decode (text, SVG, PDF, HEIC ...)',
+  },
+  unsupported_content_type: {
+    status: 415,
+    title: 'Unsupported content type',
+    when: 'a body that is neither multipart/form-data nor JSON',
+  },
+  undecodable_image: {
+    status: 422,
+    title: 'Undecodable image',
+    when: 'looks like an image but is truncated or corrupt',
+  },
+  too_many_pixels: {
+    status: 422,
+    title: 'Too many pixels',
+    when: 'over `TAGMAP_MAX_PIXELS` (read from the header, before decoding)',
+  },
+  url_fetch_failed: {
+    status: 502,
+    title: 'Image URL fetch failed',
+    when:
+      "the URL's server answered non-2xx, could not be reached, sent a compressed body, " +
+      'or redirected more than 3 times',
+  },
+  overloaded: { status: 503, title: 'Overloaded', when: 'every worker busy and the queue full', retryAfter: 1 },
+  shutting_down: { status: 503, title: 'Shutting down', when: 'draining after SIGTERM or SIGINT', retryAfter: 5 },
+  not_ready: { status: 503, title: 'Not ready', when: 'models still loading', retryAfter: 5 },
+  url_timeout: {
+    status: 504,
+    title: 'Image URL timed out',
+    when: 'the URL did not deliver within `TAGMAP_URL_TIMEOUT_MS`',
+  },
+  internal: { status: 500, title: 'Internal error', when: 'a bug: logged with the request id' },
 };
-
-const TITLE: Record<ProblemCode, string> = {
-  bad_options: 'Bad request options', unknown_label: 'Unknown label', url_not_allowed: 'URL not allowed', bad_request: 'Bad request',
-  unknown_model: 'Unknown model', not_found: 'Not found', too_large: 'Too large', unsupported_media: 'Unsupported image format',
-  unsupported_content_type: 'Unsupported content type', undecodable_image: 'Undecodable image', too_many_pixels: 'Too many pixels',
-  url_fetch_failed: 'Image URL fetch failed', overloaded: 'Overloaded', shutting_down: 'Shutting down', not_ready: 'Not ready',
-  url_timeout: 'Image URL timed out', internal: 'Internal error',
-};
-
-/** Seconds a client should wait before retrying a 503. */
-const RETRY_AFTER: Partial<Record<ProblemCode, number>> = { overloaded: 1, shutting_down: 5, not_ready: 5 };
 
 interface Problem {
   code: ProblemCode;
@@ -48,7 +101,13 @@ interface Problem {
   issues?: Array<{ path: PropertyKey[]; message: string; code: string }>;
 }
 
-const MULTER_TOO_LARGE = new Set(['LIMIT_FILE_SIZE', 'LIMIT_PART_COUNT', 'LIMIT_FIELD_COUNT', 'LIMIT_FIELD_VALUE', 'LIMIT_FIELD_KEY']);
+const MULTER_TOO_LARGE = new Set([
+  'LIMIT_FILE_SIZE',
+  'LIMIT_PART_COUNT',
+  'LIMIT_FIELD_COUNT',
+  'LIMIT_FIELD_VALUE',
+  'LIMIT_FIELD_KEY',
+]);
 
 /** body-parser's and the router's errors (http-errors) carry a 4xx `status`; body-parser's also a `type`. */
 const isClientHttpError = (error: unknown): error is Error & { type?: string; status: number } => {
@@ -66,14 +125,21 @@ function toProblem(error: unknown): Problem {
   }
   if (error instanceof multer.MulterError) {
     if (error.code === 'LIMIT_UNEXPECTED_FILE') {
-      return { code: 'bad_request', detail: `unexpected file field "${error.field}": send the image in the multipart field "image", one file only` };
+      return {
+        code: 'bad_request',
+        detail: `unexpected file field "${error.field}": send the image in the multipart field "image", one file only`,
+      };
     }
-    return MULTER_TOO_LARGE.has(error.code) ? { code: 'too_large', detail: `upload refused: ${error.message}` } : { code: 'bad_request', detail: error.message };
+    return MULTER_TOO_LARGE.has(error.code)
+      ? { code: 'too_large', detail: `upload refused: ${error.message}` }
+      : { code: 'bad_request', detail: error.message };
   }
   if (isClientHttpError(error)) {
-    if (error.type === 'entity.too.large') return { code: 'too_large', detail: 'the JSON body is larger than the limit' };
+    if (error.type === 'entity.too.large')
+      return { code: 'too_large', detail: 'the JSON body is larger than the limit' };
     if (error.type === 'entity.parse.failed') return { code: 'bad_request', detail: 'the body is not valid JSON' };
-    if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') return { code: 'unsupported_content_type', detail: error.message };
+    if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported')
+      return { code: 'unsupported_content_type', detail: error.message };
     return { code: 'bad_request', detail: error.message, status: 400 };
   }
   return { code: 'internal', detail: 'an internal error occurred; the request id identifies it in the logs' };
@@ -83,24 +149,26 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const problem = toProblem(error);
-    const status = problem.status ?? STATUS[problem.code];
+    const { status: codeStatus, title, retryAfter } = PROBLEMS[problem.code];
+    const status = problem.status ?? codeStatus;
     // client mistakes are logged by pino-http as one warn line; only our own failures carry the error and stack
     if (problem.code === 'internal') logger.error({ err: error, requestId: req.id }, 'request failed');
-    const retryAfter = RETRY_AFTER[problem.code];
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     if (problem.code === 'shutting_down') res.set('Connection', 'close');
     res
       .status(status)
       .type('application/problem+json')
-      .send(JSON.stringify({
-        type: `urn:tagmap:problem:${problem.code}`,
-        title: TITLE[problem.code],
-        status,
-        detail: problem.detail,
-        code: problem.code,
-        requestId: String(req.id ?? ''),
-        ...(problem.issues && { issues: problem.issues }),
-      }));
+      .send(
+        JSON.stringify({
+          type: `urn:tagmap:problem:${problem.code}`,
+          title,
+          status,
+          detail: problem.detail,
+          code: problem.code,
+          requestId: String(req.id ?? ''),
+          ...(problem.issues && { issues: problem.issues }),
+        }),
+      );
   };
 }
 

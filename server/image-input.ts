@@ -3,9 +3,8 @@
 import express, { type Request, type RequestHandler } from 'express';
 import multer from 'multer';
 import type { z } from 'zod';
-import { TagmapError } from '../model/index.ts';
+import { TagmapError, type UrlFetcher } from '../model/index.ts';
 import { HttpError } from './errors.ts';
-import type { UrlFetcher } from '../model/io/fetch-url.ts';
 import { requestSchemas, type Endpoint } from './schemas.ts';
 
 export const IMAGE_FIELD = 'image';

@@ -1,17 +1,34 @@
-// /openapi.json: an OpenAPI 3.1 document generated from the very zod schemas that validate requests.
+// /openapi.json: an OpenAPI 3.1 document generated from the very zod schemas that validate requests. It is
+// meant for generating clients: every operation has an operationId (the SDK method name), and `npm run
+// lint:openapi` holds it to Redocly's recommended rules (config and the reasons for exceptions: redocly.yaml).
+import { readFileSync } from 'node:fs';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { cardSchema } from '../model/contract/card.ts';
+import { RESULT_HEADERS, cardSchema } from '../model/index.ts';
 import { IMAGE_FIELD } from './image-input.ts';
 import { modelNameParams, requestSchemas, responseSchemas, type Endpoint } from './schemas.ts';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: responseSchemas.problem } } });
+/** The document's version and licence are the package's. */
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+  license: string;
+};
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: responseSchemas.problem } },
+});
 
 const imageErrors = {
-  400: problem('bad options (zod issues under "issues"), unknown label, no image, malformed body, or a refused URL (code url_not_allowed)'),
+  400: problem(
+    'bad options (zod issues under "issues"), unknown label, no image, malformed body, ' +
+      'or a refused URL (code url_not_allowed)',
+  ),
   404: problem('unknown model (code unknown_model)'),
   413: problem('upload, JSON body or fetched image over the byte limit (code too_large)'),
-  415: problem('not an image format tagmap decodes (code unsupported_media), or a content type other than multipart or JSON'),
+  415: problem(
+    'not an image format tagmap decodes (code unsupported_media), ' + 'or a content type other than multipart or JSON',
+  ),
   422: problem('a truncated or corrupt image, or over the pixel limit (codes undecodable_image, too_many_pixels)'),
   502: problem('the image URL could not be fetched (code url_fetch_failed)'),
   503: problem('queue full (code overloaded), not ready, or shutting down; with Retry-After'),
@@ -19,87 +36,148 @@ const imageErrors = {
 };
 
 function imageBody(endpoint: Endpoint) {
+  const file = z
+    .string()
+    .openapi({ format: 'binary', description: 'the image file (JPEG, PNG, WebP, GIF, TIFF, AVIF)' });
   return {
     required: true,
     content: {
-      'multipart/form-data': {
-        schema: z.object({ [IMAGE_FIELD]: z.string().openapi({ format: 'binary', description: 'the image file (JPEG, PNG, WebP, GIF, TIFF, AVIF)' }) }),
-      },
+      'multipart/form-data': { schema: z.object({ [IMAGE_FIELD]: file }) },
       'application/json': { schema: requestSchemas[endpoint].json },
     },
   };
 }
 
 const resultHeaders = z.object({
-  'X-Tagmap-Model': z.string().openapi({ description: 'model name' }),
-  'X-Tagmap-Model-Version': z.string(),
-  'X-Tagmap-Model-Sha256': z.string(),
-  'X-Tagmap-Plan': z.string().openapi({ description: 'the plan, JSON' }),
-  'X-Tagmap-Timings': z.string().openapi({ description: 'the timings in ms, JSON' }),
+  [RESULT_HEADERS.model]: z.string().openapi({ description: 'model name' }),
+  [RESULT_HEADERS.version]: z.string().openapi({ description: 'model version' }),
+  [RESULT_HEADERS.sha256]: z.string().openapi({ description: 'sha256 of model.onnx' }),
+  [RESULT_HEADERS.plan]: z.string().openapi({ description: 'the plan, JSON' }),
+  [RESULT_HEADERS.timings]: z.string().openapi({ description: 'the timings in ms, JSON' }),
 });
+
+/** What GET /v1/models/{name} sends: the card, plus the sha256 of the model file. */
+const modelCard = cardSchema.safeExtend({ sha256: z.string().openapi({ description: 'sha256 of model.onnx, hex' }) });
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const binary = z.string().openapi({ format: 'binary' });
 
 function buildDocument() {
   const registry = new OpenAPIRegistry();
   registry.registerPath({
-    method: 'get', path: '/v1/models', summary: 'the loaded models',
-    responses: { 200: { description: 'model summaries', content: { 'application/json': { schema: z.object({ models: z.array(responseSchemas.modelSummary), provider: z.string() }) } } } },
+    method: 'get',
+    path: '/v1/models',
+    operationId: 'listModels',
+    summary: 'the loaded models',
+    responses: {
+      200: {
+        description: 'model summaries',
+        content: json(responseSchemas.models),
+      },
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/models/{name}', summary: "one model's full card", request: { params: modelNameParams },
-    responses: { 200: { description: 'the card plus the sha256 of model.onnx', content: { 'application/json': { schema: cardSchema } } }, 404: imageErrors[404] },
+    method: 'get',
+    path: '/v1/models/{name}',
+    operationId: 'getModel',
+    summary: "one model's full card",
+    request: { params: modelNameParams },
+    responses: {
+      200: { description: 'the card plus the sha256 of model.onnx', content: json(modelCard) },
+      400: problem(
+        'a name longer than 64 characters (code bad_options), ' +
+          'or a path segment that is not valid percent-encoding (code bad_request)',
+      ),
+      404: imageErrors[404],
+    },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/tags', summary: 'tags for one image: label, score, coverage, peak, box, parents',
+    method: 'post',
+    path: '/v1/tags',
+    operationId: 'tagImage',
+    summary: 'tags for one image: label, score, coverage, peak, box, parents',
     request: { query: requestSchemas.tags.query, body: imageBody('tags') },
-    responses: { 200: { description: 'tags', headers: resultHeaders, content: { 'application/json': { schema: responseSchemas.tags } } }, ...imageErrors },
+    responses: {
+      200: { description: 'tags', headers: resultHeaders, content: json(responseSchemas.tags) },
+      ...imageErrors,
+    },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/parse', summary: 'scene-parsing label map: JSON (legend, RLE masks), grey label PNG or colour overlay PNG',
+    method: 'post',
+    path: '/v1/parse',
+    operationId: 'parseImage',
+    summary: 'scene-parsing label map: JSON (legend, RLE masks), grey label PNG or colour overlay PNG',
     request: { query: requestSchemas.parse.query, body: imageBody('parse') },
     responses: {
       200: {
-        description: 'format=json: legend and masks; format=png: 8-bit grey PNG (16-bit past 256 labels), value = label id; format=overlay: RGB PNG',
+        description:
+          'format=json: legend and masks; ' +
+          'format=png: 8-bit grey PNG (16-bit past 256 labels), value = label id; format=overlay: RGB PNG',
         headers: resultHeaders,
-        content: { 'application/json': { schema: responseSchemas.parse }, 'image/png': { schema: z.string().openapi({ format: 'binary' }) } },
+        content: { ...json(responseSchemas.parse), 'image/png': { schema: binary } },
       },
       ...imageErrors,
     },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/classmap', summary: 'the raw dense class map',
-    description: 'JSON with base64 float32 data by default; with `Accept: application/octet-stream` the bare float32 bytes ' +
-      '(little-endian, row-major over [classes, rows, cols]) with shape, kind, geometry and grid in X-Tagmap-* headers.',
+    method: 'post',
+    path: '/v1/classmap',
+    operationId: 'getClassMap',
+    summary: 'the raw dense class map',
+    description:
+      'JSON with base64 float32 data by default; with `Accept: application/octet-stream` the bare float32 ' +
+      'bytes (little-endian, row-major over [classes, rows, cols]) with shape, kind, geometry and grid in ' +
+      'X-Tagmap-* headers.',
     request: { query: requestSchemas.classmap.query, body: imageBody('classmap') },
     responses: {
       200: {
         description: 'the class map',
         headers: resultHeaders,
-        content: { 'application/json': { schema: responseSchemas.classmap }, 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        content: { ...json(responseSchemas.classmap), 'application/octet-stream': { schema: binary } },
       },
       ...imageErrors,
     },
   });
+  // The three probes and GET /v1/models take no input (no parameters, no body; the query string is ignored), so
+  // they answer no 4xx of their own: redocly.yaml exempts them from operation-4xx-response.
   registry.registerPath({
-    method: 'get', path: '/healthz', summary: 'liveness', responses: { 200: { description: 'alive', content: { 'application/json': { schema: responseSchemas.health } } } },
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'liveness',
+    responses: { 200: { description: 'alive', content: json(responseSchemas.health) } },
   });
   registry.registerPath({
-    method: 'get', path: '/readyz', summary: 'readiness: models loaded and warmed, not draining',
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    summary: 'readiness: models loaded and warmed, not draining',
     responses: {
-      200: { description: 'ready', content: { 'application/json': { schema: responseSchemas.ready } } },
-      503: { description: 'starting or draining (Retry-After)', content: { 'application/json': { schema: responseSchemas.ready } } },
+      200: { description: 'ready', content: json(responseSchemas.ready) },
+      503: { description: 'starting or draining (Retry-After)', content: json(responseSchemas.ready) },
     },
   });
   registry.registerPath({
-    method: 'get', path: '/metrics', summary: 'Prometheus metrics',
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
     responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: z.string() } } } },
   });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
-      title: 'tagmap', version: '1',
-      description: 'Tags, scene-parsing label maps and dense class maps from unrolled convnets. Errors are RFC 9457 problem+json.',
+      title: 'tagmap',
+      version: pkg.version,
+      license: { name: pkg.license, identifier: pkg.license },
+      description:
+        'Tags, scene-parsing label maps and dense class maps from unrolled convnets. ' +
+        'Errors are RFC 9457 problem+json; an unknown path is a 404 with code not_found.',
     },
+    servers: [{ url: '/', description: 'the server that serves this document (relative: it holds behind any host)' }],
+    // tagmap has no authentication: an empty requirement list says so (and satisfies security-defined)
+    security: [],
   });
 }
 

@@ -63,7 +63,8 @@ def scene_arguments(parser, short_side):
     group.add_argument('--sample-power', type=float, default=0.0,
                        help='draw images holding rare classes more often: pixel weight (median freq/freq)^p')
     group.add_argument('--loss-power', type=float, default=0.0,
-                       help='class weights (median freq/freq)^p in the loss (0: none; heavy weights cost global accuracy)')
+                       help='class weights (median freq/freq)^p in the loss '
+                            '(0: none; heavy weights cost global accuracy)')
 
 
 def scene_net(args, num_classes):

@@ -1,15 +1,24 @@
 // The page's calls to tagmap's HTTP API (same origin only). Failures become ProblemErrors carrying the
 // problem+json `code`, so the page can explain them in plain words.
-import type { ClassMapResult, ModelRef, ModelSummary, ParseResult, Plan, TagResult, Timings } from '../model/api.ts';
+import type {
+  ClassMapResult,
+  ModelList,
+  ModelSummary,
+  ParseResultJson,
+  Problem as ProblemAnswer,
+  TagResult,
+} from '../model/contract/index.ts';
+// the header readers come from their own file, so the page's bundle holds them and not zod's schemas
+import { readClassMapHeaders, readResultHeaders } from '../model/contract/headers.ts';
 
-export type { ModelSummary, TagResult };
+export type { ModelList, ModelSummary, TagResult };
 export type ImageSource = { file: File } | { url: string };
-export interface ModelList { models: ModelSummary[]; provider: string }
 /** /v1/parse?format=json: the legend and one RLE mask per present label */
-export type SceneResult = Omit<ParseResult, 'labels' | 'png'>;
-export type ClassMap = Omit<ClassMapResult, 'labels' | 'geometry'>;
+export type SceneResult = ParseResultJson;
+export type ClassMap = Omit<ClassMapResult, 'labels'>;
 
-export interface Problem { code: string; status: number; title?: string; detail?: string; requestId?: string }
+/** A problem+json answer, or one the page makes up for a network failure or a non-problem error. */
+export type Problem = Pick<ProblemAnswer, 'code' | 'status'> & Partial<ProblemAnswer>;
 
 export class ProblemError extends Error {
   constructor(readonly problem: Problem) {
@@ -64,15 +73,6 @@ export async function requestScene(source: ImageSource, model: string, signal: A
 /** The class map as bare float32 bytes (a quarter smaller than base64 JSON); its metadata rides in headers. */
 export async function requestClassMap(source: ImageSource, model: string, signal: AbortSignal): Promise<ClassMap> {
   const response = await postImage('/v1/classmap', source, { model }, signal, 'application/octet-stream');
-  const header = (name: string) => response.headers.get(name) ?? '';
-  const ref: ModelRef = { name: header('X-Tagmap-Model'), version: header('X-Tagmap-Model-Version'), sha256: header('X-Tagmap-Model-Sha256') };
-  return {
-    model: ref,
-    plan: JSON.parse(header('X-Tagmap-Plan')) as Plan,
-    timings: JSON.parse(header('X-Tagmap-Timings')) as Timings,
-    shape: header('X-Tagmap-Shape').split(',').map(Number) as ClassMap['shape'],
-    kind: header('X-Tagmap-Kind') as ClassMap['kind'],
-    grid: JSON.parse(header('X-Tagmap-Grid')) as ClassMap['grid'],
-    data: new Float32Array(await response.arrayBuffer()),
-  };
+  const get = (name: string) => response.headers.get(name);
+  return { ...readResultHeaders(get), ...readClassMapHeaders(get), data: new Float32Array(await response.arrayBuffer()) };
 }

@@ -1,6 +1,6 @@
 // The page's controller: an image in (file, drop or URL), tags first, then the class map (heat maps) and,
 // for scene models, the scene map; tags are previewed on hover or focus and chosen by click or Enter.
-import type { Tag, Timings } from '../model/api.ts';
+import type { Tag, Timings } from '../model/contract/index.ts';
 import {
   fetchModels, requestClassMap, requestScene, requestTags,
   type ClassMap, type ImageSource, type ModelSummary, type TagResult,

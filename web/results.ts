@@ -1,5 +1,5 @@
 // The findings as page content: the model picker's options, the tag list, the scene legend and how it ran.
-import type { ModelRef, Plan, Tag, Timings } from '../model/api.ts';
+import type { ModelRef, Plan, Tag, Timings } from '../model/contract/index.ts';
 import type { ModelSummary, SceneResult } from './api.ts';
 import { bar, element } from './dom.ts';
 

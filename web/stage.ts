@@ -1,7 +1,7 @@
 // The picture and what is drawn over it: the chosen file (or, for a URL, a dark frame of the image's size,
 // since this page fetches nothing but tagmap's own answers), a tag's heat map with its box and peak, or the
 // scene map. The caption says in words what is shown.
-import type { Tag } from '../model/api.ts';
+import type { Tag } from '../model/contract/index.ts';
 import type { ClassMap, ImageSource } from './api.ts';
 import { heatCanvas } from './heatmap.ts';
 

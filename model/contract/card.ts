@@ -1,6 +1,11 @@
 // The model card: everything needed to run a model.onnx correctly travels with it in card.json.
 // One schema, used by the registry at load time, the importer when writing, and the server's OpenAPI document.
 import { z } from 'zod';
+import { tagOptionFields } from './options.ts';
+
+/** What a model is meant for: tags for whole images, or parsing scenes into label maps. */
+export const CARD_TASKS = ['tag', 'parse'] as const;
+export const cardTaskSchema = z.enum(CARD_TASKS);
 
 const rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
 
@@ -56,13 +61,12 @@ export const labelSchema = z.object({
   parents: z.array(z.string()).optional().describe('broader names, nearest first'),
 });
 
-export const poolSchema = z.enum(['max', 'mean', 'topk']);
-
+/** Request defaults chosen for one model: the same fields and limits as the request options. */
 export const defaultsSchema = z.object({
-  pool: poolSchema.optional(),
-  scales: z.array(z.number().positive()).min(1).optional(),
-  topK: z.number().int().positive().optional(),
-  minScore: z.number().min(0).max(1).optional(),
+  pool: tagOptionFields.pool.optional(),
+  scales: tagOptionFields.scales.optional(),
+  topK: tagOptionFields.topK.optional(),
+  minScore: tagOptionFields.minScore.optional(),
 });
 
 export const cardSchema = z
@@ -76,7 +80,7 @@ export const cardSchema = z
     output: outputSchema,
     geometry: geometrySchema,
     labels: z.array(labelSchema).min(2),
-    tasks: z.array(z.enum(['tag', 'parse'])).min(1),
+    tasks: z.array(cardTaskSchema).min(1),
     background: z.number().int().min(0).optional().describe('label id of the background class, if any'),
     defaults: defaultsSchema.optional().describe('request defaults chosen for this model'),
     metrics: z.record(z.string(), z.record(z.string(), z.number())).describe('split -> metric -> value'),
@@ -100,7 +104,6 @@ export const cardSchema = z
 
 export type Card = z.infer<typeof cardSchema>;
 export type Label = z.infer<typeof labelSchema>;
-export type Pool = z.infer<typeof poolSchema>;
 
 /** golden.json: seeded inputs and the outputs the exporter (PyTorch) or the original model computed. */
 export const goldenSchema = z.object({
@@ -120,3 +123,4 @@ export const goldenSchema = z.object({
 });
 
 export type Golden = z.infer<typeof goldenSchema>;
+export type CardTask = z.infer<typeof cardTaskSchema>;

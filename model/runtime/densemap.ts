@@ -1,4 +1,5 @@
 // Dense class maps [K, rows, cols]: stitching shifted passes, resampling between grids, fusing scales.
+import type { FuseMode } from '../contract/options.ts';
 import type { Grid } from './size-plan.ts';
 
 export interface DenseMap {
@@ -80,7 +81,7 @@ export function resample(map: DenseMap, from: Grid, to: Grid): DenseMap {
 }
 
 /** Element-wise mean or max of maps on the same grid. */
-export function fuse(maps: DenseMap[], mode: 'mean' | 'max'): DenseMap {
+export function fuse(maps: DenseMap[], mode: FuseMode): DenseMap {
   if (maps.length === 1) return maps[0];
   const data = Float32Array.from(maps[0].data);
   for (const map of maps.slice(1)) {

@@ -1,6 +1,8 @@
 // What the main thread and the inference workers send each other. Pixel and map buffers are transferred.
 import type { Card } from '../contract/card.ts';
-import type { Device, Provider } from './ort.ts';
+import type { FuseMode } from '../contract/options.ts';
+import type { Device } from '../contract/settings.ts';
+import type { Provider } from './ort.ts';
 import type { Grid, ScalePlan } from './size-plan.ts';
 
 /** What a worker needs to know about one model; sent once as workerData. */
@@ -36,7 +38,7 @@ export interface InferJob {
   model: string;
   image: { width: number; height: number };
   scales: ScaleInput[];
-  fuse: 'mean' | 'max';
+  fuse: FuseMode;
   /** also compute the per-pixel label map at the original image size */
   labelMap: boolean;
 }

@@ -3,12 +3,12 @@
 // command-line tools (importer, verifier) may call it directly.
 import * as ort from 'onnxruntime-node';
 import { TagmapError } from '../contract/errors.ts';
+import type { Device } from '../contract/settings.ts';
 
 // onnxruntime's own logger prints a red error when CUDA libraries are missing, even when device=auto then
 // runs on the CPU as intended; failures still reach us as exceptions, and the pool logs the fallback once.
 ort.env.logLevel = 'fatal';
 
-export type Device = 'auto' | 'cpu' | 'cuda';
 export type Provider = 'cpu' | 'cuda';
 
 export interface OpenedSession {

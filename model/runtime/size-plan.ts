@@ -2,8 +2,9 @@
 // net, and where each output cell lands in the original image. Pure arithmetic, no pixels.
 import type { Card } from '../contract/card.ts';
 import { TagmapError } from '../contract/errors.ts';
+import { LIMITS } from '../contract/options.ts';
 
-export const MAX_DENSITY = 4;
+const { max: MAX_DENSITY } = LIMITS.density;
 
 export interface ScalePlan {
   scale: number;
@@ -48,7 +49,7 @@ type Geometry = Card['geometry'];
 
 /** Validates density against the card's stride: shifted passes must land on whole pixels. */
 export function checkDensity(density: number, stride: number): void {
-  const allowed = [1, 2, 3, 4].filter((d) => d <= MAX_DENSITY && stride % d === 0);
+  const allowed = Array.from({ length: MAX_DENSITY }, (_, n) => n + 1).filter((d) => stride % d === 0);
   if (!Number.isInteger(density) || !allowed.includes(density)) {
     throw new TagmapError('bad_options', `density must be one of ${allowed.join(', ')} for this model (stride ${stride} px, at most ${MAX_DENSITY})`,
       { allowed });

@@ -1,5 +1,5 @@
 // Label colours, pixel shares and the colour overlay of a label map.
-import type { LegendEntry } from '../api.ts';
+import type { LegendEntry } from '../contract/results.ts';
 import type { Card } from '../contract/card.ts';
 
 export type Rgb = [number, number, number];

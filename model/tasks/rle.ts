@@ -1,11 +1,8 @@
 // COCO-style uncompressed run-length masks: pixels read column by column (x outer, y inner), counts
 // alternate between runs of 0 and runs of 1, starting with 0 (which may be an empty run).
+import type { Rle } from '../contract/results.ts';
 
-export interface Rle {
-  /** [height, width], as COCO writes it */
-  size: [number, number];
-  counts: number[];
-}
+export type { Rle };
 
 /** One RLE mask per label present in the row-major label map, keyed by label id. */
 export function encodeMasks(labels: ArrayLike<number>, width: number, height: number): Map<number, Rle> {

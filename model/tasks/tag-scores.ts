@@ -1,7 +1,8 @@
 // Tags from a dense class map: per-cell probabilities pooled per class, then where each tag is (peak cell,
 // box of the connected cells around it, share of cells it wins), in original image coordinates.
-import type { Box, Tag } from '../api.ts';
-import type { Card, Pool } from '../contract/card.ts';
+import type { Box, Tag } from '../contract/results.ts';
+import type { Card } from '../contract/card.ts';
+import type { ScorePooling } from '../contract/options.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
 import type { Grid } from '../runtime/size-plan.ts';
 
@@ -18,7 +19,7 @@ export const MIN_WINDOW_INSIDE = 0.5;
 export interface TagRequest {
   topK: number;
   minScore: number;
-  pool: Pool;
+  pool: ScorePooling;
   candidates: number[];
 }
 
@@ -50,8 +51,9 @@ export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): 
 
 /** Indices of the cells whose window lies at least MIN_WINDOW_INSIDE inside the image (all cells if none does). */
 export function insideCells(grid: Grid, image: { width: number; height: number }): Int32Array {
+  // floored at 0: a window wholly outside on both axes must not multiply two negatives into a share
   const inside = (centre: number, window: number, size: number) =>
-    (Math.min(size, centre + window / 2) - Math.max(0, centre - window / 2)) / window;
+    Math.max(0, Math.min(size, centre + window / 2) - Math.max(0, centre - window / 2)) / window;
   const cells: number[] = [];
   for (let i = 0; i < grid.rows; i++) {
     const y = inside(grid.originY + i * grid.stepY, grid.windowHeight, image.height);
@@ -63,7 +65,7 @@ export function insideCells(grid: Grid, image: { width: number; height: number }
 }
 
 /** One class's score: its probabilities over the used cells, pooled; `scratch` holds used.length values. */
-function pooled(plane: Float32Array, used: Int32Array, pool: Pool, scratch: Float32Array): number {
+function pooled(plane: Float32Array, used: Int32Array, pool: ScorePooling, scratch: Float32Array): number {
   if (pool === 'max') {
     let best = -Infinity;
     for (const c of used) if (plane[c] > best) best = plane[c];

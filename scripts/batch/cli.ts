@@ -2,7 +2,16 @@
 // a UsageError (exit code 2, with the usage).
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultConfig, type TagOptions, type TagmapConfig } from '../../model/index.ts';
+import {
+  CARD_TASKS,
+  DEVICES,
+  FUSE_MODES,
+  LIMITS,
+  SCORE_POOLINGS,
+  defaultConfig,
+  type Device,
+  type TagOptions,
+} from '../../model/index.ts';
 import type { FormatName, Task } from './formats.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { parseShard, type Shard } from './shard.ts';
@@ -26,7 +35,7 @@ export interface BatchSettings {
   shard?: Shard;
   server?: URL;
   retries: number;
-  local: { modelsDir?: string; device?: TagmapConfig['device']; workers?: number; urlAllow: string[] };
+  local: { modelsDir?: string; device?: Device; workers?: number; urlAllow: string[] };
 }
 
 const wholeNumber = (min: number) => (text: string) => {
@@ -35,9 +44,12 @@ const wholeNumber = (min: number) => (text: string) => {
   return value;
 };
 
-const fraction = (text: string) => {
+const { min: scoreMin, max: scoreMax } = LIMITS.minScore;
+const score = (text: string) => {
   const value = Number(text);
-  if (text.trim() === '' || !(value >= 0 && value <= 1)) throw new InvalidArgumentError('a number from 0 to 1 is needed.');
+  if (text.trim() === '' || !(value >= scoreMin && value <= scoreMax)) {
+    throw new InvalidArgumentError(`a number from ${scoreMin} to ${scoreMax} is needed.`);
+  }
   return value;
 };
 
@@ -75,16 +87,16 @@ function program(): Command {
     .description('Tag images (files, folders, globs, URLs, lists) in-process or with a running tagmap; one output row per input.')
     .argument('[inputs...]', 'files, folders (recursive), globs, http(s) URLs, - (list on stdin), @list.txt')
     .option('--model <name>', 'model to use (default: the default model for the task)')
-    .option('--topK <n>', 'at most this many tags per image', wholeNumber(1))
-    .option('--minScore <x>', 'keep tags scoring at least this (0..1)', fraction)
-    .addOption(new Option('--pool <how>', 'how a class map becomes one score').choices(['max', 'mean', 'topk']))
+    .option('--topK <n>', 'at most this many tags per image', wholeNumber(LIMITS.topK.min))
+    .option('--minScore <x>', `keep tags scoring at least this (${scoreMin}..${scoreMax})`, score)
+    .addOption(new Option('--pool <how>', 'how a class map becomes one score').choices(SCORE_POOLINGS))
     .option('--scales <list>', 'scales relative to the model\'s short side, e.g. 0.5,1,2', numberList)
-    .addOption(new Option('--fuse <how>', 'how maps of several scales are fused').choices(['mean', 'max']))
-    .option('--maxSide <px>', 'scale images down to at most this long side first', wholeNumber(1))
-    .option('--density <d>', 'shift-and-stitch: d x d passes give cells every stride/d px', wholeNumber(1))
+    .addOption(new Option('--fuse <how>', 'how maps of several scales are fused').choices(FUSE_MODES))
+    .option('--maxSide <px>', 'scale images down to at most this long side first', wholeNumber(LIMITS.maxSide.min))
+    .option('--density <d>', 'shift-and-stitch: d x d passes give cells every stride/d px', wholeNumber(LIMITS.density.min))
     .option('--include <labels>', 'only these labels as tags (comma-separated, repeatable)', nameList)
     .option('--exclude <labels>', 'never these labels as tags (comma-separated, repeatable)', nameList)
-    .addOption(new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)').choices(['tag', 'parse']).default('tag'))
+    .addOption(new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)').choices(CARD_TASKS).default('tag'))
     .option('--masks <dir>', 'folder for the label PNGs of --task parse (created if missing)')
     .option('--out <file>', 'output file (default: stdout)')
     .addOption(new Option('--format <format>', 'output format (default: csv when --out ends in .csv, else jsonl)').choices(['jsonl', 'csv']))
@@ -95,7 +107,7 @@ function program(): Command {
     .option('--retries <n>', `--server: retries on 503 and connection errors (default ${DEFAULT_RETRY.retries})`, wholeNumber(0))
     .option('--urlAllow <list>', 'in-process: hosts, addresses or CIDR blocks whose URLs may be fetched although private', nameList)
     .option('--models <dir>', 'in-process: folder of model folders (default: the bundled model/zoo)')
-    .addOption(new Option('--device <device>', 'in-process: execution provider').choices(['auto', 'cpu', 'cuda']))
+    .addOption(new Option('--device <device>', 'in-process: execution provider').choices(DEVICES))
     .option('--workers <n>', 'in-process: inference worker threads (default: one per two cores, at most 4)', wholeNumber(1))
     .exitOverride();
 }

@@ -1,10 +1,12 @@
 // Output formats. Each input's text (one JSONL line, or all of its CSV records) is made whole here and
 // written with one write, so a killed run never leaves half an input behind.
 import { stringify } from 'csv-stringify/sync';
+import type { CardTask } from '../../model/index.ts';
 import { isParseOutcome, type Row } from './rows.ts';
 
 export type FormatName = 'jsonl' | 'csv';
-export type Task = 'tag' | 'parse';
+/** --task: the batch script runs what a model card may be meant for */
+export type Task = CardTask;
 
 export interface RowFormat {
   /** written first into a new or empty output */

@@ -3,8 +3,7 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeLabelPng } from '../../model/io/image.ts';
-import { decodeMask, type Rle } from '../../model/tasks/rle.ts';
+import { decodeMask, encodeLabelPng, type Mask } from '../../model/index.ts';
 
 export function maskPath(masksDir: string, input: string): string {
   const base = path.basename(input.replace(/[?#].*$/, '')).replace(/\.[^.]*$/, '');
@@ -13,19 +12,14 @@ export function maskPath(masksDir: string, input: string): string {
   return path.join(masksDir, `${safe}.${hash}.png`);
 }
 
-export async function writeMask(masksDir: string, input: string, png: Buffer): Promise<string> {
+export async function writeMask(masksDir: string, input: string, png: Uint8Array): Promise<string> {
   const file = maskPath(masksDir, input);
   await writeFile(file, png);
   return file;
 }
 
-export interface RemoteMask {
-  id: number;
-  rle: Rle;
-}
-
 /** The label PNG of a server's JSON parse answer (per-label RLE masks), as the in-process run writes it. */
-export function labelPngFromMasks(masks: RemoteMask[], width: number, height: number): Promise<Buffer> {
+export function labelPngFromMasks(masks: Pick<Mask, 'id' | 'rle'>[], width: number, height: number): Promise<Buffer> {
   const wide = masks.some((m) => m.id > 255);
   const labels = wide ? new Uint16Array(width * height) : new Uint8Array(width * height);
   for (const { id, rle } of masks) {

@@ -2,38 +2,20 @@
 // becomes the same row the in-process back end writes. Files are uploaded (multipart, options in the query
 // string); URLs are passed on as JSON for the server to fetch under its own address rules.
 import path from 'node:path';
-import type { Tag } from '../../model/index.ts';
+import type { ParseResultJson, Problem, TagResult } from '../../model/index.ts';
 import { BatchError } from './errors.ts';
 import { isUrl } from './inputs.ts';
-import { labelPngFromMasks, writeMask, type RemoteMask } from './masks.ts';
+import { labelPngFromMasks, writeMask } from './masks.ts';
 import { fetchWithRetry, type RetryPolicy } from './retry.ts';
 import type { Outcome } from './rows.ts';
 import { readImageFile } from './source.ts';
 import type { Job, Tagger } from './tagger.ts';
 
-interface Problem {
-  code?: string;
-  detail?: string;
-  title?: string;
-}
-
-interface TagsAnswer {
-  tags: Tag[];
-  plan: { image: { width: number; height: number } };
-}
-
-interface ParseAnswer {
-  width: number;
-  height: number;
-  legend: Array<{ id: number; name: string; share: number }>;
-  masks: RemoteMask[];
-}
-
 async function failure(response: Response): Promise<BatchError> {
   const text = await response.text();
-  let problem: Problem = {};
+  let problem: Partial<Problem> = {};
   try {
-    problem = JSON.parse(text) as Problem;
+    problem = JSON.parse(text) as Partial<Problem>;
   } catch {
     // not problem+json: a proxy or something else answered
   }
@@ -79,10 +61,10 @@ export function remoteTagger(server: URL, job: Job, retry: RetryPolicy): Tagger 
       const response = await fetchWithRetry(request.url, request.init, retry, signal);
       if (!response.ok) throw await failure(response);
       if (job.task === 'tag') {
-        const answer = (await response.json()) as TagsAnswer;
+        const answer = (await response.json()) as TagResult;
         return { tags: answer.tags, width: answer.plan.image.width, height: answer.plan.image.height };
       }
-      const answer = (await response.json()) as ParseAnswer;
+      const answer = (await response.json()) as ParseResultJson;
       const png = await labelPngFromMasks(answer.masks, answer.width, answer.height);
       const mask = await writeMask(job.masksDir!, input, png);
       const legend = answer.legend.map(({ id, name, share }) => ({ id, name, share }));

@@ -1,6 +1,6 @@
 // URL inputs of in-process runs, fetched under the server's own rules (server/fetch-url.ts): no private,
 // loopback, link-local or metadata addresses unless allowed, capped redirects, time and bytes.
-import { createUrlFetcher } from '../../model/io/fetch-url.ts';
+import { createUrlFetcher } from '../../model/index.ts';
 
 export const URL_TIMEOUT_MS = 10_000;
 export const URL_MAX_BYTES = 20 * 1024 * 1024;

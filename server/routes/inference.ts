@@ -2,8 +2,16 @@
 // model (name, version, sha256), the plan and the timings: in the JSON body and in X-Tagmap-* headers
 // (the only place for them on PNG and binary answers).
 import { Router, type RequestHandler, type Response } from 'express';
-import { TagmapError, type ClassMapResult, type ModelRef, type Plan, type Tagmap, type Timings } from '../../model/index.ts';
-import type { UrlFetcher } from '../../model/io/fetch-url.ts';
+import {
+  TagmapError,
+  classMapHeaders,
+  resultHeaders,
+  type ClassMapResult,
+  type ModelRef,
+  type Tagmap,
+  type Timings,
+  type UrlFetcher,
+} from '../../model/index.ts';
 import { readImageRequest, receiveImageBody } from '../image-input.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { Lifecycle } from './health.ts';
@@ -16,28 +24,13 @@ export interface InferenceDeps {
   lifecycle: Lifecycle;
 }
 
-function describe(res: Response, result: { model: ModelRef; plan: Plan; timings: Timings }): void {
-  res.set({
-    'X-Tagmap-Model': result.model.name,
-    'X-Tagmap-Model-Version': result.model.version,
-    'X-Tagmap-Model-Sha256': result.model.sha256,
-    'X-Tagmap-Plan': JSON.stringify(result.plan),
-    'X-Tagmap-Timings': JSON.stringify(result.timings),
-  });
-}
-
 /** The raw class map as bytes: float32, little-endian, row-major over [classes, rows, cols]. */
 const float32Bytes = (data: Float32Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 function sendClassMap(res: Response, result: ClassMapResult, binary: boolean): void {
   const { data, ...meta } = result;
   if (binary) {
-    res.set({
-      'X-Tagmap-Shape': result.shape.join(','),
-      'X-Tagmap-Kind': result.kind,
-      'X-Tagmap-Geometry': JSON.stringify(result.geometry),
-      'X-Tagmap-Grid': JSON.stringify(result.grid),
-    });
+    res.set(classMapHeaders(result));
     res.type('application/octet-stream').send(float32Bytes(data));
     return;
   }
@@ -61,7 +54,7 @@ export function inferenceRoutes(deps: InferenceDeps): Router {
   router.post('/v1/tags', acceptingWork, body, async (req, res) => {
     const { image, options } = await readImageRequest(req, 'tags', fetchUrl, maxUploadBytes);
     const result = observed(await tagmap.tag(image, options));
-    describe(res, result);
+    res.set(resultHeaders(result));
     res.json(result);
   });
 
@@ -69,15 +62,15 @@ export function inferenceRoutes(deps: InferenceDeps): Router {
     const { image, options } = await readImageRequest(req, 'parse', fetchUrl, maxUploadBytes);
     const format = options.format ?? 'json';
     const { labels: _pixels, png, ...result } = observed(await tagmap.parse(image, { ...options, format }));
-    describe(res, result);
+    res.set(resultHeaders(result));
     if (format === 'json') res.json(result);
-    else res.type('image/png').send(png);
+    else res.type('image/png').send(Buffer.from(png!.buffer, png!.byteOffset, png!.byteLength));
   });
 
   router.post('/v1/classmap', acceptingWork, body, async (req, res) => {
     const { image, options } = await readImageRequest(req, 'classmap', fetchUrl, maxUploadBytes);
     const result = observed(await tagmap.classMap(image, options));
-    describe(res, result);
+    res.set(resultHeaders(result));
     sendClassMap(res, result, req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream');
   });
 

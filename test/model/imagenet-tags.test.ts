@@ -1,7 +1,7 @@
 // The bundled imagenet model (imported SqueezeNet 1.1) with its card defaults gives the tags a person would give on
 // everyday photos, with WordNet parents.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Tagmap } from '../../model/api.ts';
+import type { Tagmap } from '../../model/index.ts';
 import { createTagmap } from '../../model/index.ts';
 import { modelsFolder, photo, testConfig } from './zoo.ts';
 

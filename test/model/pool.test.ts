@@ -13,9 +13,12 @@ async function rejection(promise: Promise<unknown>) {
   return error as { code?: string; message: string };
 }
 
-function editCard(dir: string, edit: (card: Record<string, any>) => void) {
+/** card.json as plain JSON, to be broken on purpose */
+type LooseCard = { geometry: Record<string, unknown>; input: Record<string, unknown>; labels: unknown[] };
+
+function editCard(dir: string, edit: (card: LooseCard) => void) {
   const file = path.join(dir, 'card.json');
-  const card = JSON.parse(readFileSync(file, 'utf8'));
+  const card = JSON.parse(readFileSync(file, 'utf8')) as LooseCard;
   edit(card);
   writeFileSync(file, JSON.stringify(card));
   return file;

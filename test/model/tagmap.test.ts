@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tagmap } from '../../model/api.ts';
+import type { Tagmap } from '../../model/index.ts';
 import { createTagmap } from '../../model/index.ts';
 import { decodeImage, readHeader } from '../../model/io/image.ts';
 import { openSession, runSession } from '../../model/runtime/ort.ts';

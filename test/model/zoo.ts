@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultConfig } from '../../model/index.ts';
-import type { TagmapConfig } from '../../model/api.ts';
+import type { TagmapConfig } from '../../model/index.ts';
 
 export const ZOO = path.resolve(import.meta.dirname, '../../model/zoo');
 export const PHOTOS = path.resolve(import.meta.dirname, '../../../shared/photos');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import type { Tagmap } from '../../model/api.ts';
+import type { Tagmap } from '../../model/index.ts';
 import { createTagmap } from '../../model/index.ts';
 import { createApp, type AppDeps } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';

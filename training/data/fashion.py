@@ -72,6 +72,7 @@ def loaders(args):
     augment = RandomAffine(args.translate, args.scale, flip=True)
     generator = torch.Generator().manual_seed(args.seed)
     common = dict(batch_size=args.batch_size, num_workers=args.workers)
-    return (DataLoader(train, shuffle=True, generator=generator, collate_fn=Normalise(augment), drop_last=True, **common),
+    return (DataLoader(train, shuffle=True, generator=generator, collate_fn=Normalise(augment), drop_last=True,
+                       **common),
             DataLoader(val, collate_fn=Normalise(), **common),
             DataLoader(test, collate_fn=Normalise(), **common))

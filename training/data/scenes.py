@@ -77,8 +77,8 @@ def _split_paths(root, split):
 
 def scale_to_short_side(image, short_side):
     """uint8 [3,H,W] -> float [3,h,w] (0..255) whose shorter side is short_side, antialiased bilinear."""
-    return F.interpolate(image[None].float(), size=scaled_size(*image.shape[-2:], short_side), mode='bilinear', align_corners=False,
-                         antialias=True)[0].clamp(0, 255)
+    return F.interpolate(image[None].float(), size=scaled_size(*image.shape[-2:], short_side), mode='bilinear',
+                         align_corners=False, antialias=True)[0].clamp(0, 255)
 
 
 def scaled_size(height, width, short_side):

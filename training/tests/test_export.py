@@ -55,8 +55,9 @@ def test_golden_8_by_12_map_cells_equal_the_window_classifier(exported, fashion_
 
 
 def test_card_passes_the_node_card_schema_and_carries_the_checkpoint(exported, fashion_run):
-    script = ("import { cardSchema } from './model/card.ts'; import { readFileSync } from 'node:fs';"
-              f"const r = cardSchema.safeParse(JSON.parse(readFileSync({json.dumps(str(exported / 'card.json'))}, 'utf8')));"
+    script = ("import { cardSchema } from './model/contract/card.ts'; import { readFileSync } from 'node:fs';"
+              f"const r = cardSchema.safeParse(JSON.parse(readFileSync({json.dumps(str(exported / 'card.json'))},"
+              " 'utf8')));"
               "console.log(JSON.stringify(r.success ? 'valid' : r.error.issues)); process.exit(r.success ? 0 : 1);")
     result = subprocess.run(['node', '--import', 'tsx', '--input-type=module', '-e', script], cwd=REPO,
                             capture_output=True, text=True, timeout=120)

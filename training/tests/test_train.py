@@ -38,7 +38,8 @@ def test_resume_continues_after_the_saved_epoch(fashion_run, tmp_path):
 
 def test_resume_refuses_a_checkpoint_of_another_recipe(other_recipe_checkpoint, tmp_path):
     with pytest.raises(UsageError, match="other.pt was trained with recipe 'other-recipe', not 'fashion'"):
-        train.run(['--recipe', 'fashion', '--dry-run', '--resume', str(other_recipe_checkpoint), '--out', str(tmp_path)])
+        train.run(['--recipe', 'fashion', '--dry-run', '--resume', str(other_recipe_checkpoint),
+                   '--out', str(tmp_path)])
 
 
 def test_resume_refuses_a_file_that_is_not_a_checkpoint(tmp_path):

@@ -1,0 +1,60 @@
+// The settings of createTagmap(), with their ranges and defaults. The server reads them from TAGMAP_*
+// variables (server/config.ts wraps these fields); the batch CLI sets some from its flags. Defaults that
+// depend on the machine (workers, threads, the bundled models folder) are filled in by defaultSettings().
+import { z } from 'zod';
+import { LIMITS, maxSideSchema, wholeNumber } from './options.ts';
+
+export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+
+/** sharp's own limit is 268 MP; ours stays far below it by default */
+const SHARP_PIXEL_LIMIT = 268_402_689;
+
+export const settingsFields = {
+  modelsDir: z.string().min(1).describe('folder of model folders; default: the bundled model/zoo'),
+  defaultModel: z
+    .string()
+    .min(1)
+    .max(LIMITS.modelName.max)
+    .describe('the model used when a request names none; default: imagenet when present, else the first'),
+  device: z
+    .enum(DEVICES)
+    .default('auto')
+    .describe('onnxruntime execution provider: auto tries CUDA then the CPU; cuda fails start-up without it'),
+  workers: wholeNumber(1, 64)
+    .describe('inference worker threads, each with its own sessions; default: one per two cores, at most 4'),
+  threadsPerWorker: wholeNumber(1, 256)
+    .describe('onnxruntime intra-op threads per worker; default: the cores divided by the workers'),
+  maxQueue: wholeNumber(0, 10_000)
+    .default(16)
+    .describe('requests waiting beyond the running ones before new ones are refused with 503'),
+  maxPixels: wholeNumber(1, SHARP_PIXEL_LIMIT)
+    .default(40_000_000)
+    .describe('largest decoded image, in pixels (width x height); larger ones are refused with 422'),
+  maxSide: maxSideSchema
+    .default(2048)
+    .describe("a request's default maxSide, and the largest it may ask for (px)"),
+};
+
+export const settingsSchema = z.strictObject({
+  ...settingsFields,
+  modelsDir: settingsFields.modelsDir.optional(),
+  defaultModel: settingsFields.defaultModel.optional(),
+  workers: settingsFields.workers.optional(),
+  threadsPerWorker: settingsFields.threadsPerWorker.optional(),
+});
+
+export type Device = (typeof DEVICES)[number];
+/** What a caller may pass: everything optional. */
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+export interface TagmapLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Every setting filled in, as createTagmap() runs with it. */
+export type TagmapConfig = Required<Omit<z.output<typeof settingsSchema>, 'defaultModel'>> & {
+  defaultModel?: string;
+  /** where start-up facts go (provider, CUDA fallback reason); default: warnings to the console */
+  logger?: TagmapLogger;
+};

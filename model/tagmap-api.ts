@@ -1,0 +1,21 @@
+// What model/ hands the server and the batch script: the Tagmap. Its options, results and settings are the
+// zod contract in model/contract/.
+import type { Card } from './contract/card.ts';
+import type { RunOptions, ParseOptions, TagOptions } from './contract/options.ts';
+import type { ClassMapResult, ModelSummary, ParseResult, TagResult } from './contract/results.ts';
+
+export interface Tagmap {
+  /** resolves when every model is loaded and warmed */
+  ready(): Promise<void>;
+  isReady(): boolean;
+  provider(): string;
+  models(): ModelSummary[];
+  card(name: string): Card & { sha256: string };
+  tag(image: Buffer, options?: TagOptions): Promise<TagResult>;
+  parse(image: Buffer, options?: ParseOptions): Promise<ParseResult>;
+  classMap(image: Buffer, options?: RunOptions): Promise<ClassMapResult>;
+  /** current pool queue depth, for metrics */
+  queueDepth(): number;
+  /** stop taking work, let running work finish, reject queued work, release sessions */
+  close(): Promise<void>;
+}
