@@ -11,5 +11,5 @@ export { createUrlFetcher, type UrlFetcher, type UrlFetchOptions } from './io/fe
 export { decodeMask } from './tasks/rle.ts';
 // for the benchmarks, which time one onnxruntime pass against sliding windows outside the worker pool
 export { openSession, ortVersion, runSession } from './runtime/ort.ts';
-export { planScales } from './runtime/size-plan.ts';
+export { layoutScales } from './runtime/layout.ts';
 export { buildTensor } from './runtime/tensor.ts';

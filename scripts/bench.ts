@@ -12,10 +12,11 @@ import {
   BUNDLED_MODELS,
   buildTensor,
   decodeImage,
+  defaultConfig,
   loadRegistry,
   openSession,
   ortVersion,
-  planScales,
+  layoutScales,
   readHeader,
   runSession,
   type ModelEntry,
@@ -80,9 +81,10 @@ async function pickModel(options: Options): Promise<ModelEntry> {
 async function denseInput(entry: ModelEntry, imageFile: string, scale: number) {
   const { card } = entry;
   const bytes = readFileSync(imageFile);
-  const decoded = await readHeader(bytes, 40_000_000);
-  const [plan] = planScales(decoded, card, { scales: [scale], maxSide: 4096, density: 1 });
-  const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
+  const { maxPixels } = defaultConfig();
+  const decoded = await readHeader(bytes, maxPixels);
+  const [plan] = layoutScales(decoded, card, { scales: [scale], maxSide: 4096, density: 1 });
+  const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels, size: plan });
   const crop = { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.tensorWidth, height: plan.tensorHeight };
   return { decoded, plan, tensor: buildTensor(resized, crop, card.input) };
 }

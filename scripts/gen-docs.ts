@@ -64,8 +64,14 @@ const cell = (text: string) =>
     .replace(/\|/g, '\\|')
     .trim();
 
+/** A Markdown table; a column that is empty in every row is left out. */
 function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  const kept = header.map((_, i) => rows.some((row) => row[i] !== ''));
+  const line = (cells: string[]) =>
+    `| ${cells
+      .filter((_, i) => kept[i])
+      .map(cell)
+      .join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 

@@ -2,6 +2,7 @@
 // Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatChecks, ImportError, importModel } from '../model/import/index.ts';
+import { COLOR_ORDERS, PAD_MODES, SCORE_POOLINGS } from '../model/index.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
 const positiveInt = (value: string) => {
@@ -32,18 +33,18 @@ const program = new Command('import-model')
   .requiredOption('--labels <file>', 'class names: text (one per line), JSON array, or ImageNet index JSON {"0": [wnid, name]}')
   .requiredOption('--out <dir>', 'output folder, e.g. model/zoo/NAME')
   .option('--window <px>', "window size (default: the model's fixed input size)", positiveInt)
-  .addOption(new Option('--color <order>', 'channel order the model expects (default rgb, or gray for 1 channel)').choices(['rgb', 'bgr', 'gray']))
+  .addOption(new Option('--color <order>', 'channel order the model expects (default rgb, or gray for 1 channel)').choices(COLOR_ORDERS))
   .option('--scale <s>', 'tensor = (pixel * scale - mean) / std, pixel 0..255 (default 1)', positive)
   .option('--mean <a,b,c>', 'per-channel mean (default 0)', numbers)
   .option('--std <a,b,c>', 'per-channel std (default 1)', numbers)
   .option('--short-side <px>', 'shorter image side the model was trained at (default: the window)', positiveInt)
-  .addOption(new Option('--pad <mode>', 'how the runtime pads image borders (default edge)').choices(['edge', 'reflect', 'zero']))
+  .addOption(new Option('--pad <mode>', 'how the runtime pads image borders (default edge)').choices(PAD_MODES))
   .option('--wordnet <dir>', 'WordNet dict folder with data.noun, for the parents of labels with WordNet ids', '/usr/share/wordnet')
   .option('--description <text>', 'one line for the card')
   .option('--license <text>', 'licence of the weights')
   .option('--origin <text>', 'where the original file came from')
   .option('--no-activation', 'do not expose the map before a pooling head as a second output')
-  .addOption(new Option('--pool <pool>', 'card default: how tags pool the map').choices(['max', 'mean', 'topk']))
+  .addOption(new Option('--pool <pool>', 'card default: how tags pool the map').choices(SCORE_POOLINGS))
   .option('--scales <list>', 'card default: scales relative to the short side, e.g. 1,2', numbers)
   .option('--top-k <n>', 'card default: number of tags', positiveInt)
   .option('--min-score <p>', 'card default: smallest tag score', fraction);

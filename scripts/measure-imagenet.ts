@@ -5,7 +5,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ModelRunner } from '../model/import/index.ts';
-import { buildTensor, createTagmap, decodeImage, defaultConfig, type Card } from '../model/index.ts';
+import {
+  PAD_MODES,
+  SCORE_POOLINGS,
+  buildTensor,
+  createTagmap,
+  decodeImage,
+  defaultConfig,
+  type Card,
+} from '../model/index.ts';
 
 const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/imagenet');
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');
@@ -54,7 +62,7 @@ async function preprocessingTable(): Promise<void> {
 
 async function defaultsTable(): Promise<void> {
   console.log(`\n| pad | short side | scales | pool | ${photos.map((p) => p.name).join(' | ')} |\n|---|---|---|---${'|---'.repeat(photos.length)}|`);
-  for (const pad of ['edge', 'reflect', 'zero'] as const) {
+  for (const pad of PAD_MODES) {
     for (const shortSide of [224, 256, 320]) {
       if (pad !== 'reflect' && shortSide !== 224) continue;
       const dir = mkdtempSync(path.join(tmpdir(), 'tagmap-measure-'));
@@ -64,7 +72,7 @@ async function defaultsTable(): Promise<void> {
       const tagmap = await createTagmap(defaultConfig({ modelsDir: dir, device: 'cpu', workers: 1, threadsPerWorker: 1, logger: { info: () => undefined, warn: () => undefined } }));
       await tagmap.ready();
       for (const scales of [[1], [1, 2]]) {
-        for (const pool of ['max', 'mean', 'topk'] as const) {
+        for (const pool of SCORE_POOLINGS) {
           const cells = [];
           for (const photo of photos) {
             const { tags } = await tagmap.tag(photo.bytes, { scales, pool, topK: 3, minScore: 0 });

@@ -36,7 +36,7 @@ export function receiveImageBody(maxUploadBytes: number): RequestHandler {
   };
 }
 
-export type OptionsOf<E extends Endpoint> = z.output<(typeof requestSchemas)[E]['query']>;
+type OptionsOf<E extends Endpoint> = z.output<(typeof requestSchemas)[E]['query']>;
 
 export interface ImageRequest<E extends Endpoint> {
   image: Buffer;

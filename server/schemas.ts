@@ -44,9 +44,9 @@ const forHttp = <S extends Record<string, z.ZodType>>(fields: S) =>
     [K in keyof S]: z.ZodOptional<z.ZodType<z.output<S[K]> | undefined, unknown>>;
   };
 
-export const runOptionsShape = forHttp(runOptionFields);
-export const tagOptionsShape = forHttp(tagOptionFields);
-export const parseOptionsShape = forHttp(parseOptionFields);
+const runOptionsShape = forHttp(runOptionFields);
+const tagOptionsShape = forHttp(tagOptionFields);
+const parseOptionsShape = forHttp(parseOptionFields);
 
 const dataUrlPrefix = /^data:[\w.+-]+\/[\w.+-]+(;[\w.+-]+=[\w.+-]+)*;base64,/i;
 

@@ -9,7 +9,7 @@ import { Router } from 'express';
 const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
 
 /** Same origin only; blob: for showing the file the user chose, data: for the empty favicon. */
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -3,7 +3,7 @@
 import type { ClassMap } from './api.ts';
 
 /** P(label) per cell, row-major over the grid. */
-export function labelProbabilities(map: ClassMap, label: number): Float32Array {
+function labelProbabilities(map: ClassMap, label: number): Float32Array {
   const [labels, rows, cols] = map.shape;
   const cells = rows * cols;
   const scores = map.data;

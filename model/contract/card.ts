@@ -5,6 +5,10 @@ import { tagOptionFields } from './options.ts';
 
 /** What a model is meant for: tags for whole images, or parsing scenes into label maps. */
 export const CARD_TASKS = ['tag', 'parse'] as const;
+/** How image borders are padded so that every pixel gets a cell. */
+export const PAD_MODES = ['edge', 'reflect', 'zero'] as const;
+export const OUTPUT_KINDS = ['logits', 'probabilities'] as const;
+export const COLOR_ORDERS = ['rgb', 'bgr', 'gray'] as const;
 export const cardTaskSchema = z.enum(CARD_TASKS);
 
 const rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
@@ -31,18 +35,18 @@ export const importedSourceSchema = z.object({
 export const inputSchema = z.object({
   name: z.string().min(1).describe('input tensor name'),
   channels: z.union([z.literal(1), z.literal(3)]),
-  color: z.enum(['gray', 'rgb', 'bgr']),
+  color: z.enum(COLOR_ORDERS),
   scale: z.number().positive().describe('tensor = (pixel * scale - mean) / std, pixel in 0..255'),
   mean: z.array(z.number()).min(1),
   std: z.array(z.number().positive()).min(1),
   minSide: z.number().int().positive().describe('smallest input side the net accepts, px'),
   shortSide: z.number().int().positive().describe('shorter image side in training; images are scaled to it by default'),
-  pad: z.enum(['edge', 'reflect', 'zero']).optional().describe('how borders are padded so every pixel gets a cell (default edge)'),
+  pad: z.enum(PAD_MODES).optional().describe('how borders are padded so every pixel gets a cell (default edge)'),
 });
 
 export const outputSchema = z.object({
   name: z.string().min(1).describe('class-map output tensor name'),
-  kind: z.enum(['logits', 'probabilities']),
+  kind: z.enum(OUTPUT_KINDS),
   activationName: z.string().optional().describe('optional second output: the finer map before the head pool (class activation map)'),
 });
 
@@ -124,3 +128,4 @@ export const goldenSchema = z.object({
 
 export type Golden = z.infer<typeof goldenSchema>;
 export type CardTask = z.infer<typeof cardTaskSchema>;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];

@@ -2,7 +2,7 @@
 // /openapi.json, the batch CLI and the web page read them. In-process results carry the same fields, with
 // typed arrays where JSON has base64 or RLE (see ParseResult and ClassMapResult below).
 import { z } from 'zod';
-import { cardTaskSchema } from './card.ts';
+import { OUTPUT_KINDS, cardTaskSchema } from './card.ts';
 
 export const modelRefSchema = z
   .object({ name: z.string(), version: z.string(), sha256: z.string().describe('sha256 of model.onnx') })
@@ -87,7 +87,7 @@ export const cellPlacementSchema = z
 const classMapFields = {
   ...resultBase,
   shape: z.tuple([z.number(), z.number(), z.number()]).describe('[classes, rows, cols]'),
-  kind: z.enum(['logits', 'probabilities']),
+  kind: z.enum(OUTPUT_KINDS),
   geometry: classMapGeometrySchema,
   grid: cellPlacementSchema,
   labels: z.array(z.string()),

@@ -11,7 +11,7 @@ import type { Tensors } from './probe.ts';
 const TAIL_OPS = new Set(['Softmax', 'LogSoftmax', 'Identity']);
 /** Nodes that turn the [N, C, h, w] feature map into a vector. */
 const COLLAPSE_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'ReduceMax']);
-export const FC_OPS = new Set(['Gemm', 'MatMul']);
+const FC_OPS = new Set(['Gemm', 'MatMul']);
 /** Per-channel operations, equally valid on [N, C] and on [N, C, H, W]. */
 export const CHANNELWISE_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Clip', 'HardSigmoid',
   'HardSwish', 'Dropout', 'Identity', 'BatchNormalization', 'Add', 'Sub', 'Mul', 'Div']);

@@ -5,7 +5,7 @@ import { ImportError } from './import-error.ts';
 export const { onnx } = onnxProto;
 export type Model = onnxProto.onnx.ModelProto;
 export type Tensor = onnxProto.onnx.TensorProto;
-export type ValueInfo = onnxProto.onnx.ValueInfoProto;
+type ValueInfo = onnxProto.onnx.ValueInfoProto;
 type Int64 = number | { toNumber(): number };
 
 // protobufjs types nested messages as all-optional interfaces; decoded messages always carry their repeated fields
@@ -39,7 +39,7 @@ export const cloneModel = (model: Model): Model => onnx.ModelProto.decode(encode
 /** int64 fields decode as Long objects when the long package is present. */
 export const toNumber = (value: Int64): number => (typeof value === 'number' ? value : value.toNumber());
 
-export const findAttribute = (node: Node, name: string): Attribute | undefined => node.attribute.find((a) => a.name === name);
+const findAttribute = (node: Node, name: string): Attribute | undefined => node.attribute.find((a) => a.name === name);
 export const intAttribute = (node: Node, name: string, fallback: number): number => {
   const attribute = findAttribute(node, name);
   return attribute ? toNumber(attribute.i) : fallback;

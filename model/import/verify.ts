@@ -23,7 +23,7 @@ export const toleranceFor = (expected: ArrayLike<number>): number => {
   return 1e-4 * largest;
 };
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));

@@ -17,7 +17,7 @@ export interface UrlFetchOptions {
   maxRedirects?: number;
 }
 
-export interface FetchedImage {
+interface FetchedImage {
   bytes: Buffer;
   /** where the bytes came from after redirects */
   url: string;

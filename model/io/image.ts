@@ -6,7 +6,7 @@ export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] a
 export type ImageFormat = (typeof ACCEPTED_FORMATS)[number];
 
 /** Transparent pixels are flattened onto this colour (white), as most viewers show them. */
-export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
+const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
 
 // libvips' operation cache keeps recent results for reuse; a server decodes each untrusted upload once, so the
 // cache only holds memory (up to 50 MB and 20 files by default) and makes RSS climb under load.
@@ -45,7 +45,7 @@ export interface ImageHeader {
 const ascii = (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end).toString('latin1');
 
 /** Names the format from its magic bytes; undefined for anything we do not decode. */
-export function sniffFormat(bytes: Buffer): ImageFormat | undefined {
+function sniffFormat(bytes: Buffer): ImageFormat | undefined {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
   if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';

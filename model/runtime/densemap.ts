@@ -1,6 +1,6 @@
 // Dense class maps [K, rows, cols]: stitching shifted passes, resampling between grids, fusing scales.
 import type { FuseMode } from '../contract/options.ts';
-import type { Grid } from './size-plan.ts';
+import type { CellGrid } from './layout.ts';
 
 export interface DenseMap {
   /** [K, rows, cols], row-major */
@@ -54,7 +54,7 @@ export function stitch(passes: DenseMap[], density: number): DenseMap {
 }
 
 /** Resamples a map on grid `from` at the cell centres of grid `to` (bilinear, clamped at the borders). */
-export function resample(map: DenseMap, from: Grid, to: Grid): DenseMap {
+export function resample(map: DenseMap, from: CellGrid, to: CellGrid): DenseMap {
   if (from.rows === to.rows && from.cols === to.cols && from.originX === to.originX && from.originY === to.originY &&
     from.stepX === to.stepX && from.stepY === to.stepY) return map;
   const xs = axisWeights(to.cols, (j) => to.originX + j * to.stepX, from.originX, from.stepX, from.cols);

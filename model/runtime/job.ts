@@ -3,7 +3,7 @@ import type { Card } from '../contract/card.ts';
 import type { FuseMode } from '../contract/options.ts';
 import type { Device } from '../contract/settings.ts';
 import type { Provider } from './ort.ts';
-import type { Grid, ScalePlan } from './size-plan.ts';
+import type { CellGrid, ScaleLayout } from './layout.ts';
 
 /** What a worker needs to know about one model; sent once as workerData. */
 export interface WorkerModel {
@@ -28,8 +28,8 @@ export interface WorkerReady {
   fallbackReason?: string;
 }
 
-export interface ScaleInput {
-  plan: ScalePlan;
+interface ScaleInput {
+  plan: ScaleLayout;
   /** resized 8-bit pixels, plan.width x plan.height x channels */
   pixels: ArrayBuffer;
 }
@@ -47,7 +47,7 @@ export interface InferResult {
   /** fused class map [classes, rows, cols] on `grid` (the finest scale's grid) */
   map: Float32Array;
   classes: number;
-  grid: Grid;
+  grid: CellGrid;
   labels?: Uint8Array | Uint16Array;
   provider: Provider;
   /** time inside session.run, summed over passes */

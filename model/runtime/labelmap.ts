@@ -1,6 +1,6 @@
 // Scene parsing: the class map bilinearly upsampled to every image pixel, then argmax per pixel.
 import { axisWeights, type DenseMap } from './densemap.ts';
-import type { Grid } from './size-plan.ts';
+import type { CellGrid } from './layout.ts';
 
 /** First index of the highest score in each cell. */
 function cellWinners(map: DenseMap): Int32Array {
@@ -17,7 +17,7 @@ function cellWinners(map: DenseMap): Int32Array {
  * Where the four cells around a pixel agree, their common winner also wins every blend of them, so only
  * pixels between disagreeing cells need the K scores interpolated.
  */
-export function labelMap(map: DenseMap, grid: Grid, width: number, height: number): Uint8Array | Uint16Array {
+export function labelMap(map: DenseMap, grid: CellGrid, width: number, height: number): Uint8Array | Uint16Array {
   const K = map.classes;
   const cells = map.rows * map.cols;
   const winners = cellWinners(map);

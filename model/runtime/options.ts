@@ -18,7 +18,7 @@ import {
   type ScorePooling,
   type TagOptions,
 } from '../contract/options.ts';
-import { checkDensity } from './size-plan.ts';
+import { checkDensity } from './layout.ts';
 
 export interface ResolvedRun {
   scales: number[];

@@ -6,7 +6,7 @@ import { decodeImage, readHeader, type ImageHeader } from '../io/image.ts';
 import type { InferResult } from './job.ts';
 import type { ResolvedRun } from './options.ts';
 import type { ModelEntry } from './registry.ts';
-import { planScales } from './size-plan.ts';
+import { layoutScales } from './layout.ts';
 import type { InferencePool } from './worker-pool.ts';
 
 /** One image run through one model: what the task modules turn into their answers. */
@@ -31,7 +31,7 @@ export function createRunner(pool: InferencePool, maxPixels: number): Runner {
     try {
       const { channels } = entry.card.input;
       const header = await readHeader(image, maxPixels);
-      const plans = planScales(header, entry.card, options);
+      const plans = layoutScales(header, entry.card, options);
       // one decode per scale, straight to its size (JPEG shrinks while decoding)
       const resized = await Promise.all(plans.map((size) => decodeImage(image, { channels, maxPixels, size })));
       const decodeMs = performance.now() - started;

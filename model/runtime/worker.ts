@@ -7,7 +7,7 @@ import { fuse, resample, stitch, type DenseMap } from './densemap.ts';
 import type { InferJob, InferResult, WorkerInit, WorkerModel, WorkerReady } from './job.ts';
 import { labelMap } from './labelmap.ts';
 import { openSession, runSession, type OpenedSession } from './ort.ts';
-import { gridOf } from './size-plan.ts';
+import { cellGridOf } from './layout.ts';
 import { buildTensor } from './tensor.ts';
 
 const init = workerData as WorkerInit;
@@ -63,7 +63,7 @@ export default async function infer(job: InferJob) {
       }
     }
     const map = stitch(passes, plan.density);
-    scaled.push({ map, grid: gridOf(plan, model.geometry, map.rows, map.cols) });
+    scaled.push({ map, grid: cellGridOf(plan, model.geometry, map.rows, map.cols) });
   }
 
   // the finest grid (smallest cell spacing) is the one every scale is resampled to

@@ -2,13 +2,13 @@
 import type { LegendEntry } from '../contract/results.ts';
 import type { Card } from '../contract/card.ts';
 
-export type Rgb = [number, number, number];
+type Rgb = [number, number, number];
 
 /** Overlay colours are blended over the image at this opacity. */
-export const OVERLAY_OPACITY = 0.5;
+const OVERLAY_OPACITY = 0.5;
 
 /** The card's colour, else a stable colour spread around the hue circle by the golden angle. */
-export function labelColor(label: Card['labels'][number]): Rgb {
+function labelColor(label: Card['labels'][number]): Rgb {
   if (label.color) return label.color;
   const hue = (label.id * 137.508) % 360;
   const f = (n: number) => {

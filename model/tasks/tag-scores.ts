@@ -1,20 +1,20 @@
 // Tags from a dense class map: per-cell probabilities pooled per class, then where each tag is (peak cell,
 // box of the connected cells around it, share of cells it wins), in original image coordinates.
 import type { Box, Tag } from '../contract/results.ts';
-import type { Card } from '../contract/card.ts';
+import type { Card, OutputKind } from '../contract/card.ts';
 import type { ScorePooling } from '../contract/options.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
-import type { Grid } from '../runtime/size-plan.ts';
+import type { CellGrid } from '../runtime/layout.ts';
 
 /** 'topk' pooling averages the best tenth of the cells (at least one). */
-export const TOPK_SHARE = 0.1;
+const TOPK_SHARE = 0.1;
 /** a tag's box holds the cells connected to its peak whose probability is at least this share of the peak's */
-export const BOX_THRESHOLD = 0.5;
+const BOX_THRESHOLD = 0.5;
 /**
  * Scores, peaks and coverage use the cells whose window is at least this much image: border cells that
  * mostly see padding are there so that parse labels every pixel, but their class guesses are unreliable.
  */
-export const MIN_WINDOW_INSIDE = 0.5;
+const MIN_WINDOW_INSIDE = 0.5;
 
 export interface TagRequest {
   topK: number;
@@ -27,7 +27,7 @@ export interface TagRequest {
  * Softmax over classes for every cell; probabilities pass through unchanged. The map is class-major
  * ([K][cells]), so every loop runs along one class plane: contiguous, and several times faster than per cell.
  */
-export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): Float32Array {
+export function probabilities(map: DenseMap, kind: OutputKind): Float32Array {
   if (kind === 'probabilities') return map.data;
   const cells = map.rows * map.cols;
   const max = new Float32Array(cells).fill(-Infinity);
@@ -50,7 +50,7 @@ export function probabilities(map: DenseMap, kind: 'logits' | 'probabilities'): 
 }
 
 /** Indices of the cells whose window lies at least MIN_WINDOW_INSIDE inside the image (all cells if none does). */
-export function insideCells(grid: Grid, image: { width: number; height: number }): Int32Array {
+export function insideCells(grid: CellGrid, image: { width: number; height: number }): Int32Array {
   // floored at 0: a window wholly outside on both axes must not multiply two negatives into a share
   const inside = (centre: number, window: number, size: number) =>
     Math.max(0, Math.min(size, centre + window / 2) - Math.max(0, centre - window / 2)) / window;
@@ -124,7 +124,7 @@ function regionAround(plane: Float32Array, rows: number, cols: number, start: nu
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 /** Each cell stands for the area half a step around its centre; boxes are clipped to the image. */
-function cellsToBox(region: { top: number; bottom: number; left: number; right: number }, grid: Grid, image: { width: number; height: number }): Box {
+function cellsToBox(region: { top: number; bottom: number; left: number; right: number }, grid: CellGrid, image: { width: number; height: number }): Box {
   const x0 = clamp(Math.floor(grid.originX + (region.left - 0.5) * grid.stepX), 0, image.width);
   const x1 = clamp(Math.ceil(grid.originX + (region.right + 0.5) * grid.stepX), 0, image.width);
   const y0 = clamp(Math.floor(grid.originY + (region.top - 0.5) * grid.stepY), 0, image.height);
@@ -132,7 +132,7 @@ function cellsToBox(region: { top: number; bottom: number; left: number; right: 
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-export function tagsFromMap(map: DenseMap, kind: 'logits' | 'probabilities', grid: Grid, image: { width: number; height: number },
+export function tagsFromMap(map: DenseMap, kind: OutputKind, grid: CellGrid, image: { width: number; height: number },
   labels: Card['labels'], request: TagRequest): Tag[] {
   const cells = map.rows * map.cols;
   const probs = probabilities(map, kind);

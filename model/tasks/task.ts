@@ -5,7 +5,7 @@ import type { CardTask } from '../runtime/catalog.ts';
 import type { ResolvedRun } from '../runtime/options.ts';
 import type { Ran } from '../runtime/run.ts';
 
-export interface TaskContext {
+interface TaskContext {
   maxPixels: number;
 }
 

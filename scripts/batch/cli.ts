@@ -12,7 +12,7 @@ import {
   type Device,
   type TagOptions,
 } from '../../model/index.ts';
-import type { FormatName, Task } from './formats.ts';
+import { FORMAT_NAMES, type FormatName, type Task } from './formats.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { parseShard, type Shard } from './shard.ts';
 
@@ -99,7 +99,7 @@ function program(): Command {
     .addOption(new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)').choices(CARD_TASKS).default('tag'))
     .option('--masks <dir>', 'folder for the label PNGs of --task parse (created if missing)')
     .option('--out <file>', 'output file (default: stdout)')
-    .addOption(new Option('--format <format>', 'output format (default: csv when --out ends in .csv, else jsonl)').choices(['jsonl', 'csv']))
+    .addOption(new Option('--format <format>', 'output format (default: csv when --out ends in .csv, else jsonl)').choices(FORMAT_NAMES))
     .option('--concurrency <n>', 'inputs in flight at once (default: 2 x workers in-process, 4 with --server)', wholeNumber(1))
     .option('--resume', 'skip inputs that already have a row in --out, append the rest')
     .option('--shard <I/N>', 'take only shard I of N (stable hash of each input)', shardOption)

@@ -5,14 +5,18 @@ import { isTagmapError } from '../../model/index.ts';
 import type { RowError } from './rows.ts';
 
 /** Codes of the batch script itself, next to model/'s TagmapErrorCode and the server's problem codes. */
-export type BatchErrorCode =
+type BatchErrorCode =
   | 'input_not_found' // a named file does not exist
   | 'input_unreadable' // exists but cannot be read (permissions, a folder, I/O error)
   | 'server_unreachable' // --server: no answer after every retry
   | 'server_error'; // --server: an answer that is not a tagmap response
 
 export class BatchError extends Error {
-  constructor(readonly code: string, message: string) {
+  /** one of the batch codes, or the code a server's problem answer carried */
+  constructor(
+    readonly code: BatchErrorCode | (string & {}),
+    message: string,
+  ) {
     super(message);
     this.name = 'BatchError';
   }

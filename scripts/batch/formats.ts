@@ -4,7 +4,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { CardTask } from '../../model/index.ts';
 import { isParseOutcome, type Row } from './rows.ts';
 
-export type FormatName = 'jsonl' | 'csv';
+export const FORMAT_NAMES = ['jsonl', 'csv'] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
 /** --task: the batch script runs what a model card may be meant for */
 export type Task = CardTask;
 

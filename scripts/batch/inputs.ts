@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import fg from 'fast-glob';
 
-export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'tif', 'tiff', 'avif'];
+const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'tif', 'tiff', 'avif'];
 const imageName = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
 
 export const isUrl = (text: string): boolean => /^https?:\/\//i.test(text);

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeMask, encodeLabelPng, type Mask } from '../../model/index.ts';
 
-export function maskPath(masksDir: string, input: string): string {
+function maskPath(masksDir: string, input: string): string {
   const base = path.basename(input.replace(/[?#].*$/, '')).replace(/\.[^.]*$/, '');
   const safe = base.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'image';
   const hash = createHash('sha1').update(input, 'utf8').digest('hex').slice(0, 10);

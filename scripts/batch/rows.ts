@@ -1,7 +1,7 @@
 // What one input becomes in the output: one row, success or error, never both.
 import type { LegendEntry, Tag } from '../../model/index.ts';
 
-export interface TagOutcome {
+interface TagOutcome {
   tags: Tag[];
   width: number;
   height: number;

@@ -4,7 +4,7 @@ import { TagmapError } from '../../model/index.ts';
 import { BatchError } from './errors.ts';
 
 /** Files larger than this are refused before reading (no image tagmap decodes is near it). */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 export async function readImageFile(file: string): Promise<Buffer> {
   try {

@@ -2,8 +2,8 @@
 // loopback, link-local or metadata addresses unless allowed, capped redirects, time and bytes.
 import { createUrlFetcher } from '../../model/index.ts';
 
-export const URL_TIMEOUT_MS = 10_000;
-export const URL_MAX_BYTES = 20 * 1024 * 1024;
+const URL_TIMEOUT_MS = 10_000;
+const URL_MAX_BYTES = 20 * 1024 * 1024;
 
 export type UrlReader = (url: string) => Promise<Buffer>;
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSession, runSession, type NamedTensor } from '../../model/runtime/ort.ts';
 
-export const SHARED_MODELS = path.resolve(import.meta.dirname, '../../../shared/models');
+const SHARED_MODELS = path.resolve(import.meta.dirname, '../../../shared/models');
 export const sharedModel = (name: string) => path.join(SHARED_MODELS, name);
 const REPO = path.resolve(import.meta.dirname, '../..');
 

@@ -26,14 +26,16 @@ class FlattenGemm(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = features(padding=0)
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(16 * 6 * 6, 32), nn.ReLU(), nn.Dropout(), nn.Linear(32, 10))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * 6 * 6, 32), nn.ReLU(), nn.Dropout(), nn.Linear(32, 10))
 
     def forward(self, x):
         return torch.softmax(self.classifier(self.features(x)), dim=1)
 
 
 class PooledGemm(nn.Module):
-    """torchvision's ResNet head: padded convs -> AdaptiveAvgPool2d(1) (or max, or mean over H, W) -> Flatten -> Linear."""
+    """torchvision's ResNet head: padded convs -> AdaptiveAvgPool2d(1) (or max, or mean over H, W) -> Flatten
+    -> Linear."""
 
     def __init__(self, pool):
         super().__init__()
@@ -103,7 +105,8 @@ def main(out_dir):
     for name, net in nets.items():
         net.eval()
         path = str(out / f'{name}.onnx')
-        torch.onnx.export(net, torch.rand(1, 3, 32, 32), path, input_names=['image'], output_names=['scores'], opset_version=13)
+        torch.onnx.export(net, torch.rand(1, 3, 32, 32), path, input_names=['image'], output_names=['scores'],
+                          opset_version=13)
         if name.endswith('transb0'):
             with_gemm_transb0(path)
 

@@ -8,7 +8,7 @@ import type { Tagmap } from '../../model/index.ts';
 import { createTagmap } from '../../model/index.ts';
 import { decodeImage, readHeader } from '../../model/io/image.ts';
 import { openSession, runSession } from '../../model/runtime/ort.ts';
-import { planScales } from '../../model/runtime/size-plan.ts';
+import { layoutScales } from '../../model/runtime/layout.ts';
 import { decodeMask } from '../../model/tasks/rle.ts';
 import { buildTensor } from '../../model/runtime/tensor.ts';
 import { modelsFolder, photo, testConfig, zooModelDir } from './zoo.ts';
@@ -153,7 +153,7 @@ describe('classMap()', () => {
     expect(result.data.length).toBe(K * rows * cols);
 
     // rebuild the padded input the same way and run single windows through onnxruntime
-    const [plan] = planScales(await readHeader(bytes, 40_000_000), card, { scales: [1], maxSide: 2048, density: 2 });
+    const [plan] = layoutScales(await readHeader(bytes, 40_000_000), card, { scales: [1], maxSide: 2048, density: 2 });
     const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
     const canvas = buildTensor(resized, { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.canvasWidth, height: plan.canvasHeight }, card.input);
     const { session } = await openSession(path.join(zooModelDir('camvid'), 'model.onnx'), { device: 'cpu', intraOpThreads: 1 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { defaultConfig } from '../../model/index.ts';
 import type { TagmapConfig } from '../../model/index.ts';
 
-export const ZOO = path.resolve(import.meta.dirname, '../../model/zoo');
+const ZOO = path.resolve(import.meta.dirname, '../../model/zoo');
 export const PHOTOS = path.resolve(import.meta.dirname, '../../../shared/photos');
 export const photo = (name: string) => readFileSync(path.join(PHOTOS, name));
 

@@ -9,7 +9,7 @@ import { PHOTOS } from '../model/zoo.ts';
 
 export { modelsFolder } from '../model/zoo.ts';
 export { PHOTOS };
-export const REPO = path.resolve(import.meta.dirname, '../..');
+const REPO = path.resolve(import.meta.dirname, '../..');
 
 export interface PhotoFolder {
   dir: string;

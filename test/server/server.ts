@@ -13,7 +13,7 @@ import { loadConfig } from '../../server/config.ts';
 import type { Lifecycle } from '../../server/routes/health.ts';
 import { modelsFolder } from '../model/zoo.ts';
 
-export { photo, PHOTOS } from '../model/zoo.ts';
+export { photo } from '../model/zoo.ts';
 export const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 export const shared = (file: string) => readFileSync(path.join(SHARED, file));
 

@@ -2,19 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import type { DenseMap } from '../../../model/runtime/densemap.ts';
 import { labelMap } from '../../../model/runtime/labelmap.ts';
-import type { Grid } from '../../../model/runtime/size-plan.ts';
+import type { CellGrid } from '../../../model/runtime/layout.ts';
 
 /** a rows x cols map from its class planes */
 function dense(rows: number, cols: number, planes: number[][]): DenseMap {
   return { data: Float32Array.from(planes.flat()), classes: planes.length, rows, cols };
 }
 
-function grid(rows: number, cols: number, originX: number, stepX: number, originY = 0.5, stepY = 1): Grid {
+function grid(rows: number, cols: number, originX: number, stepX: number, originY = 0.5, stepY = 1): CellGrid {
   return { rows, cols, originX, originY, stepX, stepY, windowWidth: 4, windowHeight: 4 };
 }
 
 /** independent reference: every pixel blends its four cells' scores (clamped), the first highest class wins */
-function naiveLabels(map: DenseMap, at: Grid, width: number, height: number): number[] {
+function naiveLabels(map: DenseMap, at: CellGrid, width: number, height: number): number[] {
   const score = (k: number, i: number, j: number) => map.data[(k * map.rows + i) * map.cols + j];
   const clamp = (v: number, cells: number) => Math.min(Math.max(v, 0), cells - 1);
   const out: number[] = [];
@@ -43,7 +43,7 @@ const pair = grid(1, 2, 1, 2);
 
 // map, grid, width, height -> labels, row-major
 // prettier-ignore
-const cases: [string, DenseMap, Grid, number, number, number[]][] = [
+const cases: [string, DenseMap, CellGrid, number, number, number[]][] = [
   ['each pixel takes the class that wins the blend at its centre', dense(1, 2, [[1, 0], [0, 1]]), pair, 4, 1,
     [0, 0, 1, 1]],
   ['the blend is bilinear, not nearest cell: class 0 scoring 3 then 0 holds to u = 0.75',

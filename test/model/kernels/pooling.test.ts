@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Card, ScorePooling as Pool } from '../../../model/contract/index.ts';
 import type { DenseMap } from '../../../model/runtime/densemap.ts';
-import type { Grid } from '../../../model/runtime/size-plan.ts';
+import type { CellGrid } from '../../../model/runtime/layout.ts';
 import { probabilities, tagsFromMap, type TagRequest } from '../../../model/tasks/tag-scores.ts';
 
 /** one row of cells, each 1 px wide and wholly inside a `cols` x 1 image */
-function rowGrid(cols: number): Grid {
+function rowGrid(cols: number): CellGrid {
   return { rows: 1, cols, originX: 0.5, originY: 0.5, stepX: 1, stepY: 1, windowWidth: 1, windowHeight: 1 };
 }
 

@@ -1,18 +1,18 @@
 // resample: a map on one cell grid read bilinearly at the cell centres of another (clamped at the borders).
 import { describe, expect, it } from 'vitest';
 import { axisWeights, resample, type DenseMap } from '../../../model/runtime/densemap.ts';
-import type { Grid } from '../../../model/runtime/size-plan.ts';
+import type { CellGrid } from '../../../model/runtime/layout.ts';
 
 function dense(classes: number, rows: number, cols: number, values: number[]): DenseMap {
   return { data: Float32Array.from(values), classes, rows, cols };
 }
 
-function grid(rows: number, cols: number, originX: number, stepX: number, originY = 0, stepY = 1): Grid {
+function grid(rows: number, cols: number, originX: number, stepX: number, originY = 0, stepY = 1): CellGrid {
   return { rows, cols, originX, originY, stepX, stepY, windowWidth: 4, windowHeight: 4 };
 }
 
 /** independent reference: clamp the position to the cell range, blend the two or four cells around it */
-function naiveResample(map: DenseMap, from: Grid, to: Grid): number[] {
+function naiveResample(map: DenseMap, from: CellGrid, to: CellGrid): number[] {
   const at = (k: number, i: number, j: number) => map.data[(k * map.rows + i) * map.cols + j];
   const clamp = (v: number, cells: number) => Math.min(Math.max(v, 0), cells - 1);
   const out: number[] = [];
@@ -50,7 +50,7 @@ const axisCases: [string, number[], number, number, number, [number[], number[],
 ];
 
 // prettier-ignore
-const cases: [string, DenseMap, Grid, Grid, number[]][] = [
+const cases: [string, DenseMap, CellGrid, CellGrid, number[]][] = [
   ['halving the step blends neighbours and clamps past the ends', dense(1, 1, 2, [0, 10]), grid(1, 2, 0, 2),
     grid(1, 5, -1, 1), [0, 0, 5, 10, 10]],
   ['the same cells with a shifted origin are resampled, not returned as they are', dense(1, 1, 2, [0, 10]),
@@ -86,7 +86,7 @@ describe('resample', () => {
     close(out.data, expected);
   });
 
-  it.each<[string, Grid, Grid]>([
+  it.each<[string, CellGrid, CellGrid]>([
     ['a coarse scale onto a finer grid', grid(3, 4, 1.5, 4, 2.5, 4), grid(7, 9, 0.25, 1.75, -0.5, 2)],
     ['a fine scale onto a coarser grid', grid(3, 4, 0, 1, 0, 1.5), grid(2, 2, 0.5, 2.5, 0.2, 2.7)],
   ])('matches a naive bilinear reference: %s', (_name, from, to) => {

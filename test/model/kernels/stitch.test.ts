@@ -1,7 +1,7 @@
-// stitch: density x density shifted passes interleaved into one map; the cells land on gridOf's grid.
+// stitch: density x density shifted passes interleaved into one map; the cells land on cellGridOf's grid.
 import { describe, expect, it } from 'vitest';
 import { stitch, type DenseMap } from '../../../model/runtime/densemap.ts';
-import { gridOf, type ScalePlan } from '../../../model/runtime/size-plan.ts';
+import { cellGridOf, type ScaleLayout } from '../../../model/runtime/layout.ts';
 import { buildTensor } from '../../../model/runtime/tensor.ts';
 
 function dense(classes: number, rows: number, cols: number, values: number[]): DenseMap {
@@ -78,11 +78,11 @@ describe('stitch', () => {
   });
 });
 
-describe('shifted passes land on the grid gridOf names', () => {
+describe('shifted passes land on the grid cellGridOf names', () => {
   // a 1-row image whose pixel x holds x; a fake net (window 4, stride 4, offset 0) outputs the centre of the
   // pixels it sees: mean pixel index + 0.5. Density 2: passes start 2 px apart on the canvas.
   const geometry = { window: 4, stride: 4, offset: 0, exact: true };
-  const plan = { padLeft: 2, padTop: 0, factorX: 1, factorY: 1, shiftStep: 2, density: 2 } as ScalePlan;
+  const plan = { padLeft: 2, padTop: 0, factorX: 1, factorY: 1, shiftStep: 2, density: 2 } as ScaleLayout;
   const image = { data: Uint8Array.from({ length: 20 }, (_, x) => x), width: 20, height: 1, channels: 1 as const };
   const input = { color: 'gray' as const, scale: 1, mean: [0], std: [1], pad: 'edge' as const };
   const net = (tensor: Float32Array): DenseMap => {
@@ -97,7 +97,7 @@ describe('shifted passes land on the grid gridOf names', () => {
     return net(buildTensor(image, crop, input));
   };
   const map = stitch([pass(0), pass(1), pass(0), pass(1)], plan.density);
-  const grid = gridOf(plan, geometry, map.rows, map.cols);
+  const grid = cellGridOf(plan, geometry, map.rows, map.cols);
 
   it('cell J sits at originX + J * stepX for every cell whose window lies inside the image', () => {
     expect([grid.originX, grid.stepX, map.cols]).toEqual([0, 2, 10]);

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ScorePooling as Pool } from '../../../model/contract/index.ts';
 import type { DenseMap } from '../../../model/runtime/densemap.ts';
-import type { Grid } from '../../../model/runtime/size-plan.ts';
+import type { CellGrid } from '../../../model/runtime/layout.ts';
 import { insideCells, tagsFromMap } from '../../../model/tasks/tag-scores.ts';
 
 type Size = { width: number; height: number };
 
 /** square cells `step` apart with square windows */
-function grid(rows: number, cols: number, originX: number, originY: number, step: number, window: number): Grid {
+function grid(rows: number, cols: number, originX: number, originY: number, step: number, window: number): CellGrid {
   return { rows, cols, originX, originY, stepX: step, stepY: step, windowWidth: window, windowHeight: window };
 }
 
@@ -19,12 +19,12 @@ const twelve = { width: 12, height: 12 };
 const five = grid(1, 5, -1, 2, 2, 4);
 const sixByFour = { width: 6, height: 4 };
 /** cells at x = 0.4, 3.1, 5.8 with 2 px wide, 1 px high windows on a 1 px high image */
-const row: Grid = { ...grid(1, 3, 0.4, 0.5, 2.7, 2), windowHeight: 1 };
+const row: CellGrid = { ...grid(1, 3, 0.4, 0.5, 2.7, 2), windowHeight: 1 };
 // prettier-ignore
 const labels = [{ id: 0, name: 'zero', parents: ['thing'] }, { id: 1, name: 'one' }, { id: 2, name: 'two' }];
 
 /** the tag of class `id` where class 0 is `plane`, class 1 its complement and class 2 (when `classes` is 3) 0.05 */
-function tagOf(plane: number[], at: Grid, image: Size, id = 0, pool: Pool = 'max', classes = 2) {
+function tagOf(plane: number[], at: CellGrid, image: Size, id = 0, pool: Pool = 'max', classes = 2) {
   const planes = [plane, plane.map((p) => 1 - p), plane.map(() => 0.05)].slice(0, classes);
   const map: DenseMap = { data: Float32Array.from(planes.flat()), classes, rows: at.rows, cols: at.cols };
   const request = { pool, topK: 1, minScore: 0, candidates: [id] };
@@ -32,7 +32,7 @@ function tagOf(plane: number[], at: Grid, image: Size, id = 0, pool: Pool = 'max
 }
 
 // prettier-ignore
-const insideCases: [string, Grid, Size, number[]][] = [
+const insideCases: [string, CellGrid, Size, number[]][] = [
   ['every cell counts when every window is inside', nine, twelve, [0, 1, 2, 3, 4, 5, 6, 7, 8]],
   ['border cells whose window is under half image are left out', five, sixByFour, [1, 2, 3]],
   ['a window exactly half inside counts', grid(1, 4, 0, 2, 2, 4), sixByFour, [0, 1, 2, 3]],
@@ -46,7 +46,7 @@ const insideCases: [string, Grid, Size, number[]][] = [
 
 const split = [0.9, 0.9, 0.1, 0.9, 0.5, 0.1, 0.1, 0.1, 0.1];
 // prettier-ignore
-const coverageCases: [string, number[], Grid, Size, number, number, number][] = [
+const coverageCases: [string, number[], CellGrid, Size, number, number, number][] = [
   ['coverage is the share of cells a class wins, a tie going to the lower id', split, nine, twelve, 0, 2, 4 / 9],
   ['the other class wins the rest', split, nine, twelve, 1, 2, 5 / 9],
   ['a class that wins no cell covers nothing', split, nine, twelve, 2, 3, 0],
@@ -54,7 +54,7 @@ const coverageCases: [string, number[], Grid, Size, number, number, number][] = 
 ];
 
 // prettier-ignore
-const peakCases: [string, number[], Grid, Size, { x: number; y: number }][] = [
+const peakCases: [string, number[], CellGrid, Size, { x: number; y: number }][] = [
   ['the peak is the centre of the best cell', [0, 0, 0, 0, 0, 0.9, 0, 0, 0], nine, twelve, { x: 10, y: 6 }],
   ['equal best cells: the first in row-major order', [0, 0.8, 0, 0.8, 0, 0, 0, 0, 0], nine, twelve, { x: 6, y: 2 }],
   ['the peak rounds to the nearest pixel', [0, 0.9, 0], row, { width: 8, height: 1 }, { x: 3, y: 0 }],
@@ -66,7 +66,7 @@ const corners = grid(3, 3, 1, 1, 4, 4);
 const centre = [0, 0, 0, 0, 0.8, 0, 0, 0, 0];
 // [x, y, width, height]
 // prettier-ignore
-const boxCases: [string, number[], Grid, Size, number[]][] = [
+const boxCases: [string, number[], CellGrid, Size, number[]][] = [
   ['a lone peak cell boxes its own cell', centre, nine, twelve, [4, 4, 4, 4]],
   ['a neighbour at exactly half the peak joins', [0, 0, 0, 0, 0.8, 0.4, 0, 0, 0], nine, twelve, [4, 4, 8, 4]],
   ['a neighbour under half the peak does not', [0, 0, 0, 0, 0.8, 0.39, 0, 0, 0], nine, twelve, [4, 4, 4, 4]],

@@ -6,7 +6,7 @@ import { LIMITS } from '../contract/options.ts';
 
 const { max: MAX_DENSITY } = LIMITS.density;
 
-export interface ScalePlan {
+export interface ScaleLayout {
   scale: number;
   /** the resized image */
   width: number;
@@ -28,7 +28,7 @@ export interface ScalePlan {
 }
 
 /** An output grid in original image coordinates: centre of cell (0,0), spacing of cells, size of a window. */
-export interface Grid {
+export interface CellGrid {
   rows: number;
   cols: number;
   originX: number;
@@ -39,7 +39,7 @@ export interface Grid {
   windowHeight: number;
 }
 
-export interface PlanRequest {
+export interface LayoutRequest {
   scales: number[];
   maxSide: number;
   density: number;
@@ -82,7 +82,7 @@ function planAxis(size: number, geometry: Geometry, minSide: number, density: nu
   return { pad, tensor, canvas: tensor + (density - 1) * step, step };
 }
 
-export function planScales(image: { width: number; height: number }, card: Card, request: PlanRequest): ScalePlan[] {
+export function layoutScales(image: { width: number; height: number }, card: Card, request: LayoutRequest): ScaleLayout[] {
   checkDensity(request.density, card.geometry.stride);
   return request.scales.map((scale) => {
     const factor = resizeFactor(image.width, image.height, card, scale, request.maxSide);
@@ -110,7 +110,7 @@ export function planScales(image: { width: number; height: number }, card: Card,
 }
 
 /** Where the stitched cells of one scale sit in the original image. */
-export function gridOf(plan: ScalePlan, geometry: Geometry, rows: number, cols: number): Grid {
+export function cellGridOf(plan: ScaleLayout, geometry: Geometry, rows: number, cols: number): CellGrid {
   const centre0 = geometry.offset + geometry.window / 2;
   return {
     rows, cols,
