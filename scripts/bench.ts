@@ -64,7 +64,12 @@ function parseArgs(argv: string[]): Options {
     .option('--threads <n>', 'onnxruntime intra-op threads', positive, 1)
     .option('--batch <n>', 'crops per run for windows-batched', positive, 64)
     .option('--scale <s>', "image scale relative to the card's shortSide, as the request option scales", Number, 1)
-    .addOption(new Command().createOption('--only <method>', 'internal: run one method in this process').choices(METHODS).hideHelp())
+    .addOption(
+      new Command()
+        .createOption('--only <method>', 'internal: run one method in this process')
+        .choices(METHODS)
+        .hideHelp(),
+    )
     .parse(argv)
     .opts<Options>();
 }
@@ -73,7 +78,11 @@ async function pickModel(options: Options): Promise<ModelEntry> {
   const entries = await loadRegistry(options.models);
   const wanted = options.model ?? ['camvid', 'fashion'].find((n) => entries.some((e) => e.name === n));
   const entry = entries.find((e) => e.name === wanted);
-  if (!entry) throw new Error(`no model "${wanted ?? 'camvid or fashion'}" in ${options.models} (have: ${entries.map((e) => e.name).join(', ')})`);
+  if (!entry)
+    throw new Error(
+      `no model "${wanted ?? 'camvid or fashion'}" in ${options.models} ` +
+        `(have: ${entries.map((e) => e.name).join(', ')})`,
+    );
   return entry;
 }
 
@@ -85,12 +94,29 @@ async function denseInput(entry: ModelEntry, imageFile: string, scale: number) {
   const decoded = await readHeader(bytes, maxPixels);
   const [plan] = layoutScales(decoded, card, { scales: [scale], maxSide: 4096, density: 1 });
   const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels, size: plan });
-  const crop = { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.tensorWidth, height: plan.tensorHeight };
+  const crop = {
+    padLeft: plan.padLeft,
+    padTop: plan.padTop,
+    left: 0,
+    top: 0,
+    width: plan.tensorWidth,
+    height: plan.tensorHeight,
+  };
   return { decoded, plan, tensor: buildTensor(resized, crop, card.input) };
 }
 
 /** Copies the window of cell (i, j) out of the dense input; outside the input reads as 0 (a net's own zero padding). */
-function cropWindow(tensor: Float32Array, channels: number, width: number, height: number, x0: number, y0: number, window: number, into: Float32Array, at: number) {
+function cropWindow(
+  tensor: Float32Array,
+  channels: number,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  window: number,
+  into: Float32Array,
+  at: number,
+) {
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < window; y++) {
       const sy = y0 + y;
@@ -113,7 +139,9 @@ async function measure(options: Options, method: Method): Promise<Measured> {
   const C = card.input.channels;
   const { window, stride, offset } = card.geometry;
   const run = (data: Float32Array, n: number, w: number, h: number) =>
-    runSession(session, card.input.name, { dims: [n, C, h, w], data }, [card.output.name]).then((out) => out[card.output.name]);
+    runSession(session, card.input.name, { dims: [n, C, h, w], data }, [card.output.name]).then(
+      (out) => out[card.output.name],
+    );
 
   const dense = await run(tensor, 1, plan.tensorWidth, plan.tensorHeight); // also the warm-up
   const [, K, rows, cols] = dense.dims;
@@ -140,20 +168,50 @@ async function measure(options: Options, method: Method): Promise<Measured> {
         }
         const out = await run(crops.subarray(0, n * size), n, window, window);
         passes++;
-        for (let b = 0; b < n; b++) for (let k = 0; k < K; k++) scores[k * rows * cols + first + b] = out.data[b * K + k];
+        for (let b = 0; b < n; b++)
+          for (let k = 0; k < K; k++) scores[k * rows * cols + first + b] = out.data[b * K + k];
       }
     }
     times.push(performance.now() - started);
   }
-  return { method, passes, ms: median(times), peakRssMiB: process.resourceUsage().maxRSS / 1024, scores: Array.from(scores) };
+  return {
+    method,
+    passes,
+    ms: median(times),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    scores: Array.from(scores),
+  };
 }
 
 /** Runs one method in a fresh child process so that its peak RSS is its own. */
 function measureInChild(options: Options, method: Method): Measured {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--only', method, '--models', options.models, '--image', options.image,
-    '--repeats', String(options.repeats), '--threads', String(options.threads), '--batch', String(options.batch), '--scale', String(options.scale), '--out', '-'];
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--only',
+    method,
+    '--models',
+    options.models,
+    '--image',
+    options.image,
+    '--repeats',
+    String(options.repeats),
+    '--threads',
+    String(options.threads),
+    '--batch',
+    String(options.batch),
+    '--scale',
+    String(options.scale),
+    '--out',
+    '-',
+  ];
   if (options.model) args.push('--model', options.model);
-  const stdout = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdout = execFileSync(process.execPath, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(stdout) as Measured;
 }
 
@@ -166,16 +224,28 @@ async function main() {
   }
   const entry = await pickModel(options);
   const { decoded, plan } = await denseInput(entry, options.image, options.scale);
-  console.log(`model ${entry.name} (window ${entry.card.geometry.window}, stride ${entry.card.geometry.stride}, exact ${entry.card.geometry.exact}); ` +
-    `${path.basename(options.image)} ${decoded.width}x${decoded.height} -> input ${plan.tensorWidth}x${plan.tensorHeight}; ` +
-    `onnxruntime ${ortVersion()}, ${options.threads} thread(s), ${options.repeats} repeats`);
+  console.log(
+    `model ${entry.name} (window ${entry.card.geometry.window}, stride ${entry.card.geometry.stride}, ` +
+      `exact ${entry.card.geometry.exact}); ` +
+      `${path.basename(options.image)} ${decoded.width}x${decoded.height} ` +
+      `-> input ${plan.tensorWidth}x${plan.tensorHeight}; ` +
+      `onnxruntime ${ortVersion()}, ${options.threads} thread(s), ${options.repeats} repeats`,
+  );
 
   const results = METHODS.map((method) => measureInChild(options, method));
   const dense = results[0];
   const rows = results.map((r) => {
     let maxAbsDiff = 0;
-    for (let n = 0; n < r.scores!.length; n++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.scores![n] - dense.scores![n]));
-    return { method: r.method, passes: r.passes, ms: +r.ms.toFixed(1), ratio: +(r.ms / dense.ms).toFixed(1), peakRssMiB: +r.peakRssMiB.toFixed(0), maxAbsDiff };
+    for (let n = 0; n < r.scores!.length; n++)
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.scores![n] - dense.scores![n]));
+    return {
+      method: r.method,
+      passes: r.passes,
+      ms: +r.ms.toFixed(1),
+      ratio: +(r.ms / dense.ms).toFixed(1),
+      peakRssMiB: +r.peakRssMiB.toFixed(0),
+      maxAbsDiff,
+    };
   });
   console.table(rows);
 
@@ -187,7 +257,10 @@ async function main() {
     image: { file: path.basename(options.image), width: decoded.width, height: decoded.height },
     input: { width: plan.tensorWidth, height: plan.tensorHeight },
     cells: results[0].scores!.length / entry.card.labels.length,
-    scale: options.scale, threads: options.threads, repeats: options.repeats, batch: options.batch,
+    scale: options.scale,
+    threads: options.threads,
+    repeats: options.repeats,
+    batch: options.batch,
     results: rows,
   };
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -17,7 +17,8 @@ const positive = (value: string) => {
 };
 const numbers = (value: string) => {
   const list = value.split(',').map(Number);
-  if (list.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError('expected comma-separated numbers, e.g. 123.7,116.3,103.5');
+  if (list.some((n) => !Number.isFinite(n)))
+    throw new InvalidArgumentError('expected comma-separated numbers, e.g. 123.7,116.3,103.5');
   return list;
 };
 const fraction = (value: string) => {
@@ -27,19 +28,32 @@ const fraction = (value: string) => {
 };
 
 const program = new Command('import-model')
-  .description('Import a third-party ONNX classifier as a fully convolutional tagmap model (model.onnx, card.json, golden.json).')
+  .description(
+    'Import a third-party ONNX classifier as a fully convolutional tagmap model (model.onnx, card.json, golden.json).',
+  )
   .argument('<file>', 'the ONNX classifier')
   .requiredOption('--name <name>', 'model name (lower-case letters, digits, _ and -)')
-  .requiredOption('--labels <file>', 'class names: text (one per line), JSON array, or ImageNet index JSON {"0": [wnid, name]}')
+  .requiredOption(
+    '--labels <file>',
+    'class names: text (one per line), JSON array, or ImageNet index JSON {"0": [wnid, name]}',
+  )
   .requiredOption('--out <dir>', 'output folder, e.g. model/zoo/NAME')
   .option('--window <px>', "window size (default: the model's fixed input size)", positiveInt)
-  .addOption(new Option('--color <order>', 'channel order the model expects (default rgb, or gray for 1 channel)').choices(COLOR_ORDERS))
+  .addOption(
+    new Option('--color <order>', 'channel order the model expects (default rgb, or gray for 1 channel)').choices(
+      COLOR_ORDERS,
+    ),
+  )
   .option('--scale <s>', 'tensor = (pixel * scale - mean) / std, pixel 0..255 (default 1)', positive)
   .option('--mean <a,b,c>', 'per-channel mean (default 0)', numbers)
   .option('--std <a,b,c>', 'per-channel std (default 1)', numbers)
   .option('--short-side <px>', 'shorter image side the model was trained at (default: the window)', positiveInt)
   .addOption(new Option('--pad <mode>', 'how the runtime pads image borders (default edge)').choices(PAD_MODES))
-  .option('--wordnet <dir>', 'WordNet dict folder with data.noun, for the parents of labels with WordNet ids', '/usr/share/wordnet')
+  .option(
+    '--wordnet <dir>',
+    'WordNet dict folder with data.noun, for the parents of labels with WordNet ids',
+    '/usr/share/wordnet',
+  )
   .option('--description <text>', 'one line for the card')
   .option('--license <text>', 'licence of the weights')
   .option('--origin <text>', 'where the original file came from')
@@ -53,15 +67,36 @@ parseOrExit(program);
 
 const [file] = program.args;
 const o = program.opts();
-const defaults = Object.fromEntries(Object.entries({ pool: o.pool, scales: o.scales, topK: o.topK, minScore: o.minScore }).filter(([, v]) => v !== undefined));
+const defaults = Object.fromEntries(
+  Object.entries({ pool: o.pool, scales: o.scales, topK: o.topK, minScore: o.minScore }).filter(
+    ([, v]) => v !== undefined,
+  ),
+);
 try {
   const result = await importModel({
-    file, name: o.name, labels: o.labels, out: o.out, window: o.window, color: o.color, scale: o.scale, mean: o.mean, std: o.std,
-    shortSide: o.shortSide, pad: o.pad, wordnet: o.wordnet, description: o.description, license: o.license, origin: o.origin,
-    activation: o.activation, defaults: Object.keys(defaults).length ? defaults : undefined,
+    file,
+    name: o.name,
+    labels: o.labels,
+    out: o.out,
+    window: o.window,
+    color: o.color,
+    scale: o.scale,
+    mean: o.mean,
+    std: o.std,
+    shortSide: o.shortSide,
+    pad: o.pad,
+    wordnet: o.wordnet,
+    description: o.description,
+    license: o.license,
+    origin: o.origin,
+    activation: o.activation,
+    defaults: Object.keys(defaults).length ? defaults : undefined,
   });
   const { card } = result;
-  console.log(`imported ${file} as '${card.name}': ${card.labels.length} classes, window ${card.geometry.window} px, stride ${card.geometry.stride} px, exact ${card.geometry.exact}, output ${card.output.kind}`);
+  console.log(
+    `imported ${file} as '${card.name}': ${card.labels.length} classes, window ${card.geometry.window} px, ` +
+      `stride ${card.geometry.stride} px, exact ${card.geometry.exact}, output ${card.output.kind}`,
+  );
   for (const line of card.source.kind === 'imported' ? card.source.rewrites : []) console.log(`  rewrite: ${line}`);
   console.log(formatChecks(result.checks));
   console.log(`wrote ${result.files.join(', ')}`);

@@ -19,7 +19,10 @@ const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/imagenet');
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');
 /** the photos and the ImageNet classes a person would accept for them */
 const PHOTOS_AND_CLASSES: Array<[string, number[]]> = [
-  ['chelsea.png', [281, 282, 283, 284, 285]], ['coffee.png', [967, 968, 504]], ['rocket.jpg', [657, 744, 812]], ['astronaut.png', []],
+  ['chelsea.png', [281, 282, 283, 284, 285]],
+  ['coffee.png', [967, 968, 504]],
+  ['rocket.jpg', [657, 744, 812]],
+  ['astronaut.png', []],
 ];
 const CONVENTIONS: Array<[string, Pick<Card['input'], 'color' | 'scale' | 'mean' | 'std'>]> = [
   ['RGB 0..255', { color: 'rgb', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }],
@@ -32,7 +35,11 @@ const CONVENTIONS: Array<[string, Pick<Card['input'], 'color' | 'scale' | 'mean'
 ];
 
 const card: Card = JSON.parse(readFileSync(path.join(ZOO_DIR, 'card.json'), 'utf8'));
-const photos = PHOTOS_AND_CLASSES.map(([name, classes]) => ({ name, classes, bytes: readFileSync(path.join(PHOTOS, name)) }));
+const photos = PHOTOS_AND_CLASSES.map(([name, classes]) => ({
+  name,
+  classes,
+  bytes: readFileSync(path.join(PHOTOS, name)),
+}));
 const softmax = (scores: Float32Array) => {
   const max = Math.max(...scores);
   const exps = Array.from(scores, (s) => Math.exp(s - max));
@@ -47,13 +54,19 @@ async function preprocessingTable(): Promise<void> {
   for (const [title, convention] of CONVENTIONS) {
     const cells = [];
     for (const photo of photos) {
-      const pixels = await decodeImage(photo.bytes, { channels: 3, maxPixels: 40e6, size: { width: window, height: window } });
+      const pixels = await decodeImage(photo.bytes, {
+        channels: 3,
+        maxPixels: 40e6,
+        size: { width: window, height: window },
+      });
       const crop = { padLeft: 0, padTop: 0, left: 0, top: 0, width: window, height: window };
       const scores = await runner.run({ dims: [1, 3, window, window], data: buildTensor(pixels, crop, convention) });
       const p = softmax(scores.data);
       const top = p.indexOf(Math.max(...p));
       const right = photo.classes.reduce((sum, k) => sum + p[k], 0);
-      cells.push(`${photo.classes.length ? `${right.toFixed(2)} / ` : ''}${card.labels[top].name} ${p[top].toFixed(2)}`);
+      cells.push(
+        `${photo.classes.length ? `${right.toFixed(2)} / ` : ''}${card.labels[top].name} ${p[top].toFixed(2)}`,
+      );
     }
     console.log(`| ${title} | ${cells.join(' | ')} |`);
   }
@@ -61,7 +74,10 @@ async function preprocessingTable(): Promise<void> {
 }
 
 async function defaultsTable(): Promise<void> {
-  console.log(`\n| pad | short side | scales | pool | ${photos.map((p) => p.name).join(' | ')} |\n|---|---|---|---${'|---'.repeat(photos.length)}|`);
+  console.log(
+    `\n| pad | short side | scales | pool | ${photos.map((p) => p.name).join(' | ')} |\n` +
+      `|---|---|---|---${'|---'.repeat(photos.length)}|`,
+  );
   for (const pad of PAD_MODES) {
     for (const shortSide of [224, 256, 320]) {
       if (pad !== 'reflect' && shortSide !== 224) continue;
@@ -69,7 +85,15 @@ async function defaultsTable(): Promise<void> {
       cpSync(ZOO_DIR, path.join(dir, 'imagenet'), { recursive: true });
       const variant = { ...card, input: { ...card.input, pad, shortSide }, defaults: undefined };
       writeFileSync(path.join(dir, 'imagenet', 'card.json'), JSON.stringify(variant));
-      const tagmap = await createTagmap(defaultConfig({ modelsDir: dir, device: 'cpu', workers: 1, threadsPerWorker: 1, logger: { info: () => undefined, warn: () => undefined } }));
+      const tagmap = await createTagmap(
+        defaultConfig({
+          modelsDir: dir,
+          device: 'cpu',
+          workers: 1,
+          threadsPerWorker: 1,
+          logger: { info: () => undefined, warn: () => undefined },
+        }),
+      );
       await tagmap.ready();
       for (const scales of [[1], [1, 2]]) {
         for (const pool of SCORE_POOLINGS) {

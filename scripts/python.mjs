@@ -7,8 +7,10 @@ const candidates = [process.env.TAGMAP_PYTHON, '/usr/bin/python3', 'python3'].fi
 const hasTorch = (python) => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const python = candidates.find(hasTorch);
 if (!python) {
-  console.error(`No Python with PyTorch found (tried ${candidates.join(', ')}). ` +
-    'Install it with: sudo apt-get install python3-torch python3-torchvision, or set TAGMAP_PYTHON.');
+  console.error(
+    `No Python with PyTorch found (tried ${candidates.join(', ')}). ` +
+      'Install it with: sudo apt-get install python3-torch python3-torchvision, or set TAGMAP_PYTHON.',
+  );
   process.exit(2);
 }
 const result = spawnSync(python, process.argv.slice(2), { stdio: 'inherit' });

@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
     const end = await tagBatch(cli.settings, stop.signal);
     if (end.usageError) return usageFailure(new UsageError(`${end.usageError.code}: ${end.usageError.message}`));
     if (end.stopError) {
-      process.stderr.write(`tag: stopped: ${end.stopError.code}: ${end.stopError.message}; run again with --resume to go on\n`);
+      process.stderr.write(
+        `tag: stopped: ${end.stopError.code}: ${end.stopError.message}; run again with --resume to go on\n`,
+      );
       return 1;
     }
     if (stoppedBy) return 128 + SIGNAL_NUMBERS[stoppedBy];

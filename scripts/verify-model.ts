@@ -27,18 +27,28 @@ const [dir] = program.args;
 const { original } = program.opts<{ original?: string }>();
 try {
   const parsedCard = cardSchema.safeParse(readJson(join(dir, 'card.json')));
-  if (!parsedCard.success) throw new ImportError(`${join(dir, 'card.json')}: ${parsedCard.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsedCard.success)
+    throw new ImportError(
+      `${join(dir, 'card.json')}: ` +
+        `${parsedCard.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const card = parsedCard.data;
   const goldenFile = join(dir, 'golden.json');
   let golden: Golden | undefined;
   if (existsSync(goldenFile)) {
     const parsed = goldenSchema.safeParse(readJson(goldenFile));
-    if (!parsed.success) throw new ImportError(`${goldenFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new ImportError(
+        `${goldenFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     golden = parsed.data;
   }
   const reference = original ? await originalReference(original, card) : undefined;
   const checks = await verifyModel(join(dir, 'model.onnx'), card, golden, reference);
-  console.log(`${card.name} ${card.version}: ${card.labels.length} classes, window ${card.geometry.window} px, stride ${card.geometry.stride} px, exact ${card.geometry.exact}`);
+  console.log(
+    `${card.name} ${card.version}: ${card.labels.length} classes, window ${card.geometry.window} px, ` +
+      `stride ${card.geometry.stride} px, exact ${card.geometry.exact}`,
+  );
   console.log(formatChecks(checks));
   process.exit(checks.every((check) => check.ok) ? 0 : 1);
 } catch (error) {

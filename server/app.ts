@@ -43,11 +43,15 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApiDocument());
   });
   app.use(modelRoutes(tagmap));
-  app.use(inferenceRoutes({
-    tagmap, metrics, lifecycle,
-    fetchUrl: deps.fetchUrl ?? createUrlFetcher(config.url),
-    maxUploadBytes: config.upload.maxBytes,
-  }));
+  app.use(
+    inferenceRoutes({
+      tagmap,
+      metrics,
+      lifecycle,
+      fetchUrl: deps.fetchUrl ?? createUrlFetcher(config.url),
+      maxUploadBytes: config.upload.maxBytes,
+    }),
+  );
   if (deps.web) app.use(deps.web);
 
   app.use(notFound);

@@ -20,14 +20,20 @@ const fromEnv = <T extends z.ZodType>(field: T) =>
     return Number.isFinite(n) ? n : v;
   }, field);
 
-
 /** A host name, an IP address or a CIDR block (10.0.0.0/8, fd00::/8). */
-const allowEntry = z.string().refine((entry) => {
-  const [address, prefix, ...rest] = entry.split('/');
-  if (prefix === undefined) return isIP(address) !== 0 || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(address);
-  const bits = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : 0;
-  return rest.length === 0 && bits > 0 && /^\d+$/.test(prefix) && Number(prefix) <= bits;
-}, { message: 'each entry must be a host name, an IP address or a CIDR block such as 10.0.0.0/8' });
+const allowEntry = z.string().refine(
+  (entry) => {
+    const [address, prefix, ...rest] = entry.split('/');
+    if (prefix === undefined)
+      return (
+        isIP(address) !== 0 ||
+        /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(address)
+      );
+    const bits = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : 0;
+    return rest.length === 0 && bits > 0 && /^\d+$/.test(prefix) && Number(prefix) <= bits;
+  },
+  { message: 'each entry must be a host name, an IP address or a CIDR block such as 10.0.0.0/8' },
+);
 
 const s = settingsFields;
 
@@ -42,16 +48,28 @@ export const envSchema = z.object({
   TAGMAP_MAX_QUEUE: fromEnv(s.maxQueue),
   TAGMAP_MAX_PIXELS: fromEnv(s.maxPixels),
   TAGMAP_MAX_SIDE: fromEnv(s.maxSide),
-  TAGMAP_MAX_UPLOAD_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024).describe('largest upload or base64 image, bytes'),
+  TAGMAP_MAX_UPLOAD_BYTES: whole(1, 1 << 30)
+    .default(20 * 1024 * 1024)
+    .describe('largest upload or base64 image, bytes'),
   TAGMAP_URL_ALLOW: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(allowEntry))
     .describe('hosts, addresses or CIDR blocks whose URLs may be fetched although private (comma-separated)'),
   TAGMAP_URL_TIMEOUT_MS: whole(100, 600_000).default(10_000).describe('time limit for fetching an image URL, ms'),
-  TAGMAP_URL_MAX_BYTES: whole(1, 1 << 30).default(20 * 1024 * 1024).describe('largest image fetched from a URL, bytes'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+  TAGMAP_URL_MAX_BYTES: whole(1, 1 << 30)
+    .default(20 * 1024 * 1024)
+    .describe('largest image fetched from a URL, bytes'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
 });
 
 type Env = z.infer<typeof envSchema>;

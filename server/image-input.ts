@@ -13,7 +13,15 @@ export const IMAGE_FIELD = 'image';
 export function receiveImageBody(maxUploadBytes: number): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 16, fieldNameSize: 64, fieldSize: 4096, parts: 17, headerPairs: 100 },
+    limits: {
+      fileSize: maxUploadBytes,
+      files: 1,
+      fields: 16,
+      fieldNameSize: 64,
+      fieldSize: 4096,
+      parts: 17,
+      headerPairs: 100,
+    },
   }).single(IMAGE_FIELD);
   // base64 is 4/3 of the bytes, plus room for the options
   const json = express.json({ limit: Math.ceil((maxUploadBytes * 4) / 3) + 64 * 1024, strict: true });
@@ -30,8 +38,15 @@ export function receiveImageBody(maxUploadBytes: number): RequestHandler {
     } else if (req.is('application/json')) {
       json(req, res, next);
     } else {
-      next(new HttpError(415, 'unsupported_content_type',
-        `send multipart/form-data with the image in field "${IMAGE_FIELD}", or application/json with "url" or "imageBase64" (got ${req.headers['content-type'] ?? 'no content type'})`));
+      next(
+        new HttpError(
+          415,
+          'unsupported_content_type',
+          `send multipart/form-data with the image in field "${IMAGE_FIELD}", ` +
+            'or application/json with "url" or "imageBase64" ' +
+            `(got ${req.headers['content-type'] ?? 'no content type'})`,
+        ),
+      );
     }
   };
 }
@@ -45,21 +60,30 @@ export interface ImageRequest<E extends Endpoint> {
 
 /** The bytes and the validated options of a request that went through receiveImageBody. */
 export async function readImageRequest<E extends Endpoint>(
-  req: Request, endpoint: E, fetchUrl: UrlFetcher, maxUploadBytes: number,
+  req: Request,
+  endpoint: E,
+  fetchUrl: UrlFetcher,
+  maxUploadBytes: number,
 ): Promise<ImageRequest<E>> {
   const schemas = requestSchemas[endpoint];
   const query = schemas.query.parse(req.query) as OptionsOf<E>;
   if (req.is('multipart/form-data')) {
     const fields = schemas.query.parse(req.body ?? {}) as OptionsOf<E>;
-    if (!req.file) throw new HttpError(400, 'bad_request', `no image: upload it in the multipart field "${IMAGE_FIELD}"`);
+    if (!req.file)
+      throw new HttpError(400, 'bad_request', `no image: upload it in the multipart field "${IMAGE_FIELD}"`);
     return { image: req.file.buffer, options: { ...query, ...fields } };
   }
-  const { url, imageBase64, ...fields } = schemas.json.parse(req.body ?? {}) as OptionsOf<E> & { url?: string; imageBase64?: string };
+  const { url, imageBase64, ...fields } = schemas.json.parse(req.body ?? {}) as OptionsOf<E> & {
+    url?: string;
+    imageBase64?: string;
+  };
   const options = { ...query, ...fields } as OptionsOf<E>;
   if (url !== undefined) return { image: (await fetchUrl(url)).bytes, options };
   const image = Buffer.from(imageBase64!, 'base64');
   if (image.length > maxUploadBytes) {
-    throw new TagmapError('too_large', `the image is ${image.length} bytes; at most ${maxUploadBytes} are accepted`, { maxBytes: maxUploadBytes });
+    throw new TagmapError('too_large', `the image is ${image.length} bytes; at most ${maxUploadBytes} are accepted`, {
+      maxBytes: maxUploadBytes,
+    });
   }
   return { image, options };
 }

@@ -17,7 +17,8 @@ export function requestLogger(logger: Logger) {
       return id;
     },
     // 503s (overload, draining) are expected under load: warnings, not errors
-    customLogLevel: (_req, res, error) => (res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : error || res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, error) =>
+      res.statusCode >= 500 && res.statusCode !== 503 ? 'error' : error || res.statusCode >= 400 ? 'warn' : 'info',
     // probes and scrapes are frequent and uninteresting
     autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
     serializers: {

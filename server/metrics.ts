@@ -13,22 +13,38 @@ export interface ServerMetrics {
 export function createMetrics(registry: Registry, tagmap: Tagmap): ServerMetrics {
   const registers = [registry];
   const requests = new Counter({
-    name: 'tagmap_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers,
+    name: 'tagmap_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers,
   });
   const latency = new Histogram({
-    name: 'tagmap_http_request_duration_seconds', help: 'HTTP request latency by method and route', labelNames: ['method', 'route'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    name: 'tagmap_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
   });
   const inference = new Histogram({
-    name: 'tagmap_inference_seconds', help: "time inside onnxruntime's session.run per request, by model", labelNames: ['model'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    name: 'tagmap_inference_seconds',
+    help: "time inside onnxruntime's session.run per request, by model",
+    labelNames: ['model'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
   });
   new Gauge({
-    name: 'tagmap_queue_depth', help: 'inference jobs waiting for a free worker', registers,
-    collect() { this.set(tagmap.queueDepth()); },
+    name: 'tagmap_queue_depth',
+    help: 'inference jobs waiting for a free worker',
+    registers,
+    collect() {
+      this.set(tagmap.queueDepth());
+    },
   });
   new Gauge({
-    name: 'tagmap_provider_info', help: 'the onnxruntime execution provider in use (value 1)', labelNames: ['provider'], registers,
+    name: 'tagmap_provider_info',
+    help: 'the onnxruntime execution provider in use (value 1)',
+    labelNames: ['provider'],
+    registers,
     collect() {
       this.reset();
       this.set({ provider: tagmap.provider() }, 1);

@@ -29,7 +29,7 @@ export class ProblemError extends Error {
 
 async function problemOf(response: Response): Promise<ProblemError> {
   if (response.headers.get('content-type')?.startsWith('application/problem+json')) {
-    return new ProblemError(await response.json() as Problem);
+    return new ProblemError((await response.json()) as Problem);
   }
   return new ProblemError({ code: `http_${response.status}`, status: response.status, detail: response.statusText });
 }
@@ -47,7 +47,13 @@ async function call(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 /** POSTs the image (multipart upload of the file, or JSON naming the URL) with options in the query. */
-function postImage(path: string, source: ImageSource, query: Record<string, string>, signal: AbortSignal, accept = 'application/json') {
+function postImage(
+  path: string,
+  source: ImageSource,
+  query: Record<string, string>,
+  signal: AbortSignal,
+  accept = 'application/json',
+) {
   const url = `${path}?${new URLSearchParams(query)}`;
   if ('file' in source) {
     const form = new FormData();
@@ -74,5 +80,9 @@ export async function requestScene(source: ImageSource, model: string, signal: A
 export async function requestClassMap(source: ImageSource, model: string, signal: AbortSignal): Promise<ClassMap> {
   const response = await postImage('/v1/classmap', source, { model }, signal, 'application/octet-stream');
   const get = (name: string) => response.headers.get(name);
-  return { ...readResultHeaders(get), ...readClassMapHeaders(get), data: new Float32Array(await response.arrayBuffer()) };
+  return {
+    ...readResultHeaders(get),
+    ...readClassMapHeaders(get),
+    data: new Float32Array(await response.arrayBuffer()),
+  };
 }

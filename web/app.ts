@@ -2,8 +2,14 @@
 // for scene models, the scene map; tags are previewed on hover or focus and chosen by click or Enter.
 import type { Tag, Timings } from '../model/contract/index.ts';
 import {
-  fetchModels, requestClassMap, requestScene, requestTags,
-  type ClassMap, type ImageSource, type ModelSummary, type TagResult,
+  fetchModels,
+  requestClassMap,
+  requestScene,
+  requestTags,
+  type ClassMap,
+  type ImageSource,
+  type ModelSummary,
+  type TagResult,
 } from './api.ts';
 import { explain } from './messages.ts';
 import { fillModels, renderLegend, renderRun, renderTags } from './results.ts';
@@ -21,7 +27,12 @@ const errorBox = byId('error');
 const results = byId('results');
 const tagList = byId<HTMLOListElement>('tags');
 const sceneSection = byId('scene');
-const stage = new Stage(byId('frame'), byId<HTMLImageElement>('photo'), byId<HTMLCanvasElement>('overlay'), byId('caption'));
+const stage = new Stage(
+  byId('frame'),
+  byId<HTMLImageElement>('photo'),
+  byId<HTMLCanvasElement>('overlay'),
+  byId('caption'),
+);
 
 let models: ModelSummary[] = [];
 let input: { source: ImageSource; name: string } | undefined;
@@ -44,7 +55,9 @@ function paint(): void {
   if (tag) stage.heat(tag, view.classMap);
   else if (view.scene && view.showScene) stage.scene(view.scene);
   else stage.clear('');
-  view.buttons.forEach((button, i) => button.setAttribute('aria-pressed', String(i === view.chosen && !view.showScene)));
+  view.buttons.forEach((button, i) =>
+    button.setAttribute('aria-pressed', String(i === view.chosen && !view.showScene)),
+  );
   for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="view"]')) {
     radio.checked = radio.value === (view.showScene ? 'scene' : 'tag');
   }
@@ -69,13 +82,23 @@ function showTags(result: TagResult, isScene: boolean): void {
   view.showScene = isScene;
   view.buttons = renderTags(tagList, result.tags);
   view.buttons.forEach((button, i) => {
-    const preview = () => { view.preview = i; paint(); };
-    const unpreview = () => { if (view.preview === i) view.preview = undefined; paint(); };
+    const preview = () => {
+      view.preview = i;
+      paint();
+    };
+    const unpreview = () => {
+      if (view.preview === i) view.preview = undefined;
+      paint();
+    };
     button.addEventListener('pointerenter', preview);
     button.addEventListener('focus', preview);
     button.addEventListener('pointerleave', unpreview);
     button.addEventListener('blur', unpreview);
-    button.addEventListener('click', () => { view.chosen = i; view.showScene = false; paint(); });
+    button.addEventListener('click', () => {
+      view.chosen = i;
+      view.showScene = false;
+      paint();
+    });
   });
   stage.resize(result.plan.image.width, result.plan.image.height);
   sceneSection.hidden = !isScene;
@@ -99,15 +122,22 @@ async function analyse(source: ImageSource, name: string): Promise<void> {
   try {
     const tags = await requestTags(source, model.name, signal);
     showTags(tags, isScene);
-    const best = tags.tags.slice(0, 3).map((t) => `${t.label} ${t.score.toFixed(2)}`).join(', ');
-    status.textContent = `${name}: ${tags.tags.length} tags (${best || 'none above the threshold'}). Drawing the maps…`;
+    const best = tags.tags
+      .slice(0, 3)
+      .map((t) => `${t.label} ${t.score.toFixed(2)}`)
+      .join(', ');
+    status.textContent =
+      `${name}: ${tags.tags.length} tags (${best || 'none above the threshold'}). ` + 'Drawing the maps…';
     results.setAttribute('aria-busy', 'true');
     const [classMap, scene] = await Promise.all([
       requestClassMap(source, model.name, signal),
       isScene ? requestScene(source, model.name, signal) : undefined,
     ]);
     view.classMap = classMap;
-    const calls: Array<[string, Timings]> = [['tags', tags.timings], ['class map', classMap.timings]];
+    const calls: Array<[string, Timings]> = [
+      ['tags', tags.timings],
+      ['class map', classMap.timings],
+    ];
     if (scene) {
       view.scene = sceneCanvas(scene);
       renderLegend(byId<HTMLUListElement>('legend'), scene);
@@ -146,9 +176,14 @@ form.addEventListener('submit', (event) => {
   }
 });
 fileInput.addEventListener('change', () => chooseFile(fileInput.files?.[0]));
-modelSelect.addEventListener('change', () => { if (input) void analyse(input.source, input.name); });
+modelSelect.addEventListener('change', () => {
+  if (input) void analyse(input.source, input.name);
+});
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="view"]')) {
-  radio.addEventListener('change', () => { view.showScene = radio.value === 'scene'; paint(); });
+  radio.addEventListener('change', () => {
+    view.showScene = radio.value === 'scene';
+    paint();
+  });
 }
 
 // a file dropped anywhere on the page is taken (and never opened by the browser in place of the page)
@@ -168,10 +203,7 @@ document.addEventListener('drop', (event) => {
   chooseFile(files[0]);
 });
 
-fetchModels().then(
-  (list) => {
-    models = list.models;
-    fillModels(modelSelect, byId('model-about'), models);
-  },
-  showError,
-);
+fetchModels().then((list) => {
+  models = list.models;
+  fillModels(modelSelect, byId('model-about'), models);
+}, showError);

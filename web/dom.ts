@@ -1,6 +1,8 @@
 // A small helper for building elements: text only (never HTML strings), so server text cannot inject markup.
 export function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K, className = '', ...children: Array<Node | string>
+  tag: K,
+  className = '',
+  ...children: Array<Node | string>
 ): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;

@@ -20,7 +20,14 @@ function labelProbabilities(map: ClassMap, label: number): Float32Array {
 }
 
 /** Dark purple through red to pale yellow ("inferno"-like), so the brightest cells stand out on photos. */
-const RAMP: Array<[number, number, number]> = [[40, 11, 84], [120, 28, 109], [188, 55, 84], [237, 105, 37], [251, 180, 26], [252, 255, 164]];
+const RAMP: Array<[number, number, number]> = [
+  [40, 11, 84],
+  [120, 28, 109],
+  [188, 55, 84],
+  [237, 105, 37],
+  [251, 180, 26],
+  [252, 255, 164],
+];
 
 function rampColour(value: number): [number, number, number] {
   const position = value * (RAMP.length - 1);

@@ -19,7 +19,8 @@ export class Stage {
     photo.addEventListener('error', () => {
       if (!photo.getAttribute('src')) return;
       this.blank();
-      this.caption.textContent = 'This browser cannot show this image format; the maps are drawn on a dark frame instead.';
+      this.caption.textContent =
+        'This browser cannot show this image format; the maps are drawn on a dark frame instead.';
     });
   }
 
@@ -50,7 +51,10 @@ export class Stage {
     return context;
   }
 
-  /** The tag's box and peak, and its heat map once the class map is there; cells are stretched between their centres. */
+  /**
+   * The tag's box and peak, and its heat map once the class map is there; cells are stretched between their
+   * centres.
+   */
   heat(tag: Tag, map: ClassMap | undefined): void {
     const context = this.clear('');
     if (map) {
@@ -59,22 +63,29 @@ export class Stage {
       const [, rows, cols] = map.shape;
       context.imageSmoothingEnabled = true;
       context.drawImage(canvas, originX - stepX / 2, originY - stepY / 2, cols * stepX, rows * stepY);
-      this.caption.textContent = `Heat map of “${tag.label}”: brighter where the model is surer, full strength at its best cell ` +
+      this.caption.textContent =
+        `Heat map of “${tag.label}”: brighter where the model is surer, full strength at its best cell ` +
         `(p = ${peak.toFixed(2)}). The box marks where it is found, the ring its peak.`;
     } else {
-      this.caption.textContent = `“${tag.label}”: the box marks where it is found, the ring its peak. Drawing its heat map…`;
+      this.caption.textContent =
+        `“${tag.label}”: the box marks where it is found, the ring its peak. ` + 'Drawing its heat map…';
     }
     this.outline(context, tag);
   }
 
   scene(map: HTMLCanvasElement): void {
-    const context = this.clear('Scene map: every pixel coloured by its most likely class; the legend names the colours.');
+    const context = this.clear(
+      'Scene map: every pixel coloured by its most likely class; the legend names the colours.',
+    );
     context.drawImage(map, 0, 0, this.overlay.width, this.overlay.height);
   }
 
   private outline(context: CanvasRenderingContext2D, { box, peak }: Tag): void {
     const line = Math.max(2, Math.round(Math.max(this.overlay.width, this.overlay.height) / 250));
-    for (const [colour, width] of [['rgba(0, 0, 0, 0.65)', line + 2], [BOX_COLOUR, line]] as const) {
+    for (const [colour, width] of [
+      ['rgba(0, 0, 0, 0.65)', line + 2],
+      [BOX_COLOUR, line],
+    ] as const) {
       context.strokeStyle = colour;
       context.lineWidth = width;
       context.strokeRect(box.x, box.y, box.width, box.height);

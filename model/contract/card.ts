@@ -11,7 +11,11 @@ export const OUTPUT_KINDS = ['logits', 'probabilities'] as const;
 export const COLOR_ORDERS = ['rgb', 'bgr', 'gray'] as const;
 export const cardTaskSchema = z.enum(CARD_TASKS);
 
-const rgb = z.tuple([z.number().int().min(0).max(255), z.number().int().min(0).max(255), z.number().int().min(0).max(255)]);
+const rgb = z.tuple([
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+  z.number().int().min(0).max(255),
+]);
 
 export const trainedSourceSchema = z.object({
   kind: z.literal('trained'),
@@ -47,7 +51,10 @@ export const inputSchema = z.object({
 export const outputSchema = z.object({
   name: z.string().min(1).describe('class-map output tensor name'),
   kind: z.enum(OUTPUT_KINDS),
-  activationName: z.string().optional().describe('optional second output: the finer map before the head pool (class activation map)'),
+  activationName: z
+    .string()
+    .optional()
+    .describe('optional second output: the finer map before the head pool (class activation map)'),
 });
 
 export const geometrySchema = z.object({
@@ -92,14 +99,27 @@ export const cardSchema = z
   .superRefine((card, ctx) => {
     for (const key of ['mean', 'std'] as const) {
       if (card.input[key].length !== card.input.channels) {
-        ctx.addIssue({ code: 'custom', path: ['input', key], message: `needs ${card.input.channels} values, one per channel` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['input', key],
+          message: `needs ${card.input.channels} values, one per channel`,
+        });
       }
     }
     if ((card.input.channels === 1) !== (card.input.color === 'gray')) {
-      ctx.addIssue({ code: 'custom', path: ['input', 'color'], message: 'gray goes with 1 channel, rgb and bgr with 3' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'color'],
+        message: 'gray goes with 1 channel, rgb and bgr with 3',
+      });
     }
     card.labels.forEach((label, index) => {
-      if (label.id !== index) ctx.addIssue({ code: 'custom', path: ['labels', index, 'id'], message: `expected id ${index}: labels are listed in id order` });
+      if (label.id !== index)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', index, 'id'],
+          message: `expected id ${index}: labels are listed in id order`,
+        });
     });
     if (card.background !== undefined && card.background >= card.labels.length) {
       ctx.addIssue({ code: 'custom', path: ['background'], message: 'not a label id' });
@@ -119,8 +139,12 @@ export const goldenSchema = z.object({
         input: z.array(z.number()).describe('the input tensor, row-major'),
         outputShape: z.tuple([z.literal(1), z.number().int(), z.number().int(), z.number().int()]),
         output: z.array(z.number()).describe('the expected class map, row-major'),
-        computedBy: z.enum(['exporter', 'original', 'imported']).optional()
-          .describe('who computed output: the PyTorch exporter, the original third-party model, or the imported model itself'),
+        computedBy: z
+          .enum(['exporter', 'original', 'imported'])
+          .optional()
+          .describe(
+            'who computed output: the PyTorch exporter, the original third-party model, or the imported model itself',
+          ),
       }),
     )
     .min(1),

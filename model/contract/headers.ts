@@ -45,7 +45,11 @@ type HeaderGetter = (name: string) => string | null | undefined;
 export function readResultHeaders(get: HeaderGetter): Described {
   const text = (name: string) => get(name) ?? '';
   return {
-    model: { name: text(RESULT_HEADERS.model), version: text(RESULT_HEADERS.version), sha256: text(RESULT_HEADERS.sha256) },
+    model: {
+      name: text(RESULT_HEADERS.model),
+      version: text(RESULT_HEADERS.version),
+      sha256: text(RESULT_HEADERS.sha256),
+    },
     plan: JSON.parse(text(RESULT_HEADERS.plan)) as Plan,
     timings: JSON.parse(text(RESULT_HEADERS.timings)) as Timings,
   };

@@ -57,19 +57,32 @@ export const maxSideSchema = wholeNumber(maxSide.min, maxSide.max);
 
 /** The fields of each option, none optional: the HTTP layer wraps each one for query strings. */
 export const runOptionFields = {
-  model: z.string().min(1).max(modelName.max).describe('model name (GET /v1/models); default: the default model for the task'),
+  model: z
+    .string()
+    .min(1)
+    .max(modelName.max)
+    .describe('model name (GET /v1/models); default: the default model for the task'),
   scales: z
     .array(z.number().min(scale.min, scalesMessage).max(scale.max, scalesMessage))
     .min(1, scalesMessage)
     .max(scale.count, scalesMessage)
-    .describe(`scales relative to the model's shortSide (default ${DEFAULTS.scales.join(',')}); several give a fused multi-scale map`),
-  maxSide: maxSideSchema.describe("images whose longer side exceeds this are scaled down first (px; default and largest: the server's TAGMAP_MAX_SIDE; smallest: the model's window)"),
+    .describe(
+      `scales relative to the model's shortSide (default ${DEFAULTS.scales.join(',')}); ` +
+        'several give a fused multi-scale map',
+    ),
+  maxSide: maxSideSchema.describe(
+    'images whose longer side exceeds this are scaled down first (px; default and largest: ' +
+      "the server's TAGMAP_MAX_SIDE; smallest: the model's window)",
+  ),
   density: z
     .number({ error: 'must be a whole number' })
     .int('must be a whole number')
     .min(density.min)
     .max(density.max, `density must be at most ${density.max}`)
-    .describe(`shift-and-stitch: d x d shifted passes give cells every stride/d px (default ${DEFAULTS.density}; d must divide the model's stride)`),
+    .describe(
+      'shift-and-stitch: d x d shifted passes give cells every stride/d px ' +
+        `(default ${DEFAULTS.density}; d must divide the model's stride)`,
+    ),
   fuse: fuseSchema.describe(`how the maps of several scales are fused (default ${DEFAULTS.fuse})`),
 };
 
@@ -77,16 +90,26 @@ const labelList = z.array(z.string().min(1)).min(1).max(labels.count);
 
 export const tagOptionFields = {
   ...runOptionFields,
-  topK: wholeNumber(topK.min, topK.max).describe(`at most this many tags (default ${DEFAULTS.topK}; at most the model's label count)`),
-  minScore: z.number().min(minScore.min).max(minScore.max).describe(`tags scoring below this are dropped (default ${DEFAULTS.minScore})`),
-  pool: scorePoolingSchema.describe(`how a class's probability map is pooled into its score (default: the model's, else ${DEFAULTS.pool})`),
+  topK: wholeNumber(topK.min, topK.max).describe(
+    `at most this many tags (default ${DEFAULTS.topK}; at most the model's label count)`,
+  ),
+  minScore: z
+    .number()
+    .min(minScore.min)
+    .max(minScore.max)
+    .describe(`tags scoring below this are dropped (default ${DEFAULTS.minScore})`),
+  pool: scorePoolingSchema.describe(
+    `how a class's probability map is pooled into its score (default: the model's, else ${DEFAULTS.pool})`,
+  ),
   include: labelList.describe('only these labels may be tags'),
   exclude: labelList.describe('these labels are never tags'),
 };
 
 export const parseOptionFields = {
   ...runOptionFields,
-  format: parseFormatSchema.describe('json: legend and RLE masks; png: grey label PNG (value = label id); overlay: colour overlay PNG'),
+  format: parseFormatSchema.describe(
+    'json: legend and RLE masks; png: grey label PNG (value = label id); overlay: colour overlay PNG',
+  ),
 };
 
 export const runOptionsSchema = z.object(runOptionFields).partial();

@@ -11,7 +11,9 @@ export const modelRefSchema = z
 export const planSchema = z
   .object({
     image: z.object({ width: z.number(), height: z.number() }).describe('decoded, upright image size'),
-    inputs: z.array(z.object({ scale: z.number(), width: z.number(), height: z.number() })).describe('tensor sizes fed to the net, one per scale'),
+    inputs: z
+      .array(z.object({ scale: z.number(), width: z.number(), height: z.number() }))
+      .describe('tensor sizes fed to the net, one per scale'),
     scales: z.array(z.number()),
     density: z.number(),
     grid: z.object({ rows: z.number(), cols: z.number() }).describe("size of the fused class map's cell grid"),
@@ -117,7 +119,6 @@ export const modelSummarySchema = z
   .meta({ id: 'ModelSummary' });
 
 export const modelListSchema = z.object({ models: z.array(modelSummarySchema), provider: z.string() });
-
 
 export type ModelRef = z.infer<typeof modelRefSchema>;
 export type Plan = z.infer<typeof planSchema>;

@@ -20,19 +20,19 @@ export const settingsFields = {
     .enum(DEVICES)
     .default('auto')
     .describe('onnxruntime execution provider: auto tries CUDA then the CPU; cuda fails start-up without it'),
-  workers: wholeNumber(1, 64)
-    .describe('inference worker threads, each with its own sessions; default: one per two cores, at most 4'),
-  threadsPerWorker: wholeNumber(1, 256)
-    .describe('onnxruntime intra-op threads per worker; default: the cores divided by the workers'),
+  workers: wholeNumber(1, 64).describe(
+    'inference worker threads, each with its own sessions; default: one per two cores, at most 4',
+  ),
+  threadsPerWorker: wholeNumber(1, 256).describe(
+    'onnxruntime intra-op threads per worker; default: the cores divided by the workers',
+  ),
   maxQueue: wholeNumber(0, 10_000)
     .default(16)
     .describe('requests waiting beyond the running ones before new ones are refused with 503'),
   maxPixels: wholeNumber(1, SHARP_PIXEL_LIMIT)
     .default(40_000_000)
     .describe('largest decoded image, in pixels (width x height); larger ones are refused with 422'),
-  maxSide: maxSideSchema
-    .default(2048)
-    .describe("a request's default maxSide, and the largest it may ask for (px)"),
+  maxSide: maxSideSchema.default(2048).describe("a request's default maxSide, and the largest it may ask for (px)"),
 };
 
 export const settingsSchema = z.strictObject({

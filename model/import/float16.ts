@@ -5,7 +5,11 @@ import { floatTensor, tensorDims, tensorValues } from './tensors.ts';
 
 const { FLOAT, FLOAT16 } = onnx.TensorProto.DataType;
 
-interface Counts { tensors: number; casts: number; types: number }
+interface Counts {
+  tensors: number;
+  casts: number;
+  types: number;
+}
 
 function widen(tensor: Tensor): Tensor {
   return floatTensor(tensor.name, tensorDims(tensor), tensorValues(tensor));
@@ -44,5 +48,8 @@ export function convertFloat16(model: Model): string | undefined {
   const counts: Counts = { tensors: 0, casts: 0, types: 0 };
   convertGraph(graphOf(model), counts);
   if (counts.tensors + counts.casts + counts.types === 0) return undefined;
-  return `float16 -> float32: ${counts.tensors} weight/constant tensors, ${counts.casts} Cast nodes, ${counts.types} declared input/output/value types`;
+  return (
+    `float16 -> float32: ${counts.tensors} weight/constant tensors, ${counts.casts} Cast nodes, ` +
+    `${counts.types} declared input/output/value types`
+  );
 }

@@ -2,14 +2,18 @@
 // and whether every cell equals the classifier on its crop exactly (no padding, no ceil-mode pooling, only local ops).
 import type { GraphIndex } from './graph.ts';
 import { ImportError } from './import-error.ts';
+import { CHANNELWISE_OPS } from './ops.ts';
 import { describeNode, intAttribute, intsAttribute, stringAttribute, type Node } from './onnx-file.ts';
 
 const STRIDED_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'LpPool']);
 /** Ops whose output at a position depends only on the input around it, the same way everywhere. */
-const LOCAL_OPS = new Set([...STRIDED_OPS, 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Clip', 'HardSigmoid',
-  'HardSwish', 'Dropout', 'Identity', 'BatchNormalization', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Sum', 'Max', 'Min', 'LRN', 'Cast']);
+const LOCAL_OPS = new Set([...STRIDED_OPS, ...CHANNELWISE_OPS, 'Concat', 'Sum', 'Max', 'Min', 'LRN', 'Cast']);
 
-export interface TrunkGeometry { stride: number; exact: boolean; padded: string[] }
+export interface TrunkGeometry {
+  stride: number;
+  exact: boolean;
+  padded: string[];
+}
 
 const isPadded = (node: Node): boolean =>
   (intsAttribute(node, 'pads') ?? []).some((pad) => pad !== 0) ||
@@ -27,7 +31,8 @@ export function trunkGeometry(index: GraphIndex, input: string, features: string
     let stride = Math.max(...fed.map((name) => strides.get(name)!));
     if (STRIDED_OPS.has(node.opType)) {
       const [sh, sw] = intsAttribute(node, 'strides') ?? [1, 1];
-      if (sh !== sw) throw new ImportError(`${describeNode(node)} has strides ${sh}x${sw}; only square strides are supported`);
+      if (sh !== sw)
+        throw new ImportError(`${describeNode(node)} has strides ${sh}x${sw}; only square strides are supported`);
       stride *= sh;
     }
     if (!LOCAL_OPS.has(node.opType) || isPadded(node)) {

@@ -18,7 +18,9 @@ export class GraphIndex {
     const known = this.constants.get(name);
     if (known !== undefined) return known;
     const producer = this.producers.get(name);
-    const constant = this.initializers.has(name) || (producer !== undefined && producer.input.every((input) => !input || this.isConstant(input)));
+    const constant =
+      this.initializers.has(name) ||
+      (producer !== undefined && producer.input.every((input) => !input || this.isConstant(input)));
     this.constants.set(name, constant);
     return constant;
   }
@@ -27,8 +29,10 @@ export class GraphIndex {
   dataInput(node: Node): string {
     const data = node.input.filter((input) => input && !this.isConstant(input));
     if (data.length !== 1) {
-      throw new ImportError(`unsupported head: ${describeNode(node)} has ${data.length} non-constant inputs (${data.join(', ')}); ` +
-        'a classifier head must be a single chain of layers');
+      throw new ImportError(
+        `unsupported head: ${describeNode(node)} has ${data.length} non-constant inputs (${data.join(', ')}); ` +
+          'a classifier head must be a single chain of layers',
+      );
     }
     return data[0];
   }
@@ -36,7 +40,8 @@ export class GraphIndex {
   /** The input that carries the image: the graph input that is not an initializer. */
   imageInput(): string {
     const inputs = this.graph.input.map((info) => info.name).filter((name) => !this.initializers.has(name));
-    if (inputs.length !== 1) throw new ImportError(`expected one image input, found ${inputs.length}: ${inputs.join(', ') || 'none'}`);
+    if (inputs.length !== 1)
+      throw new ImportError(`expected one image input, found ${inputs.length}: ${inputs.join(', ') || 'none'}`);
     return inputs[0];
   }
 }

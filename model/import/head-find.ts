@@ -5,16 +5,22 @@
 import type { GraphIndex } from './graph.ts';
 import { ImportError } from './import-error.ts';
 import { describeNode, intAttribute, intsAttribute, stringAttribute, type Node } from './onnx-file.ts';
+import { CHANNELWISE_OPS } from './ops.ts';
 import type { Tensors } from './probe.ts';
 
 /** Nodes after the logits that are dropped: the map keeps logits, the runtime applies softmax per cell. */
 const TAIL_OPS = new Set(['Softmax', 'LogSoftmax', 'Identity']);
 /** Nodes that turn the [N, C, h, w] feature map into a vector. */
-const COLLAPSE_OPS = new Set(['Flatten', 'Reshape', 'Squeeze', 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'ReduceMax']);
+const COLLAPSE_OPS = new Set([
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'ReduceMean',
+  'ReduceMax',
+]);
 const FC_OPS = new Set(['Gemm', 'MatMul']);
-/** Per-channel operations, equally valid on [N, C] and on [N, C, H, W]. */
-export const CHANNELWISE_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Clip', 'HardSigmoid',
-  'HardSwish', 'Dropout', 'Identity', 'BatchNormalization', 'Add', 'Sub', 'Mul', 'Div']);
 
 export interface Head {
   /** the last spatial feature map, [1, C, h, w] at the window size */
@@ -44,7 +50,9 @@ function wholeMapPool(node: Node, shapes: Tensors): string | undefined {
   if (node.opType !== 'MaxPool' && node.opType !== 'AveragePool') return undefined;
   const [, , height, width] = dimsOf(shapes, node.input[0]);
   const kernel = intsAttribute(node, 'kernel_shape') ?? [];
-  const unpadded = (intsAttribute(node, 'pads') ?? []).every((pad) => pad === 0) && stringAttribute(node, 'auto_pad', 'NOTSET') === 'NOTSET';
+  const unpadded =
+    (intsAttribute(node, 'pads') ?? []).every((pad) => pad === 0) &&
+    stringAttribute(node, 'auto_pad', 'NOTSET') === 'NOTSET';
   return kernel[0] === height && kernel[1] === width && unpadded ? node.input[0] : undefined;
 }
 
@@ -61,10 +69,18 @@ export function findHead(index: GraphIndex, shapes: Tensors): Head {
 
   const nodes: Node[] = [];
   for (;;) {
-    if (!node) throw new ImportError(`no classifier head: the walk back from output '${graph.output[0].name}' reached the input without a Flatten, Reshape, global pool or ReduceMean`);
+    if (!node)
+      throw new ImportError(
+        `no classifier head: the walk back from output '${graph.output[0].name}' reached the input ` +
+          'without a Flatten, Reshape, global pool or ReduceMean',
+      );
     if (COLLAPSE_OPS.has(node.opType)) {
-      if (!isSpatialReduce(node, shapes)) throw new ImportError(`unsupported head: ${describeNode(node)} does not reduce over H and W (axes 2, 3)`);
-      if (node.opType === 'Flatten' && intAttribute(node, 'axis', 1) !== 1) throw new ImportError(`unsupported head: ${describeNode(node)} flattens from axis ${intAttribute(node, 'axis', 1)}, not 1`);
+      if (!isSpatialReduce(node, shapes))
+        throw new ImportError(`unsupported head: ${describeNode(node)} does not reduce over H and W (axes 2, 3)`);
+      if (node.opType === 'Flatten' && intAttribute(node, 'axis', 1) !== 1)
+        throw new ImportError(
+          `unsupported head: ${describeNode(node)} flattens from axis ${intAttribute(node, 'axis', 1)}, not 1`,
+        );
       nodes.unshift(node);
       const features = index.dataInput(node);
       const producer = index.producers.get(features);
@@ -78,13 +94,21 @@ export function findHead(index: GraphIndex, shapes: Tensors): Head {
         return { features: pool, nodes, logits, tail };
       }
       const dims = dimsOf(shapes, features);
-      if (dims.length !== 4) throw new ImportError(`unsupported head: ${describeNode(node)} collapses a tensor of shape [${dims.join(', ')}], expected [N, C, H, W]`);
+      if (dims.length !== 4)
+        throw new ImportError(
+          `unsupported head: ${describeNode(node)} collapses a tensor of shape [${dims.join(', ')}], ` +
+            'expected [N, C, H, W]',
+        );
       return { features, nodes, logits, tail };
     }
     if (!FC_OPS.has(node.opType) && !CHANNELWISE_OPS.has(node.opType)) {
       const where = nodes.length ? `between the features and ${describeNode(nodes[0])}` : `at the output '${logits}'`;
-      throw new ImportError(`${nodes.some((n) => FC_OPS.has(n.opType)) ? 'unsupported head' : 'no classifier head'}: ${describeNode(node)} ${where}; ` +
-        'tagmap rewrites Flatten/Reshape -> Gemm or MatMul (+Add), later fully-connected layers, and GlobalAveragePool/GlobalMaxPool/ReduceMean heads');
+      throw new ImportError(
+        `${nodes.some((n) => FC_OPS.has(n.opType)) ? 'unsupported head' : 'no classifier head'}: ` +
+          `${describeNode(node)} ${where}; ` +
+          'tagmap rewrites Flatten/Reshape -> Gemm or MatMul (+Add), later fully-connected layers, ' +
+          'and GlobalAveragePool/GlobalMaxPool/ReduceMean heads',
+      );
     }
     nodes.unshift(node);
     node = index.producers.get(index.dataInput(node));

@@ -2,17 +2,34 @@
 // the first fully-connected layer becomes a Conv whose kernel is the whole feature map at the window size, later ones
 // 1x1 Convs; a global pool becomes a stride-1 pool with the same kernel; flattening disappears. At the window size
 // the map is 1x1 and equals the original; on larger inputs every cell is the classifier on one window.
-import { CHANNELWISE_OPS, type Head } from './head-find.ts';
+import type { Head } from './head-find.ts';
+import { CHANNELWISE_OPS } from './ops.ts';
 import type { GraphIndex } from './graph.ts';
 import { ImportError } from './import-error.ts';
-import { describeNode, floatAttribute, intAttribute, intsAttr, makeNode, type Attribute, type Node } from './onnx-file.ts';
+import {
+  describeNode,
+  floatAttribute,
+  intAttribute,
+  intsAttr,
+  makeNode,
+  type Attribute,
+  type Node,
+} from './onnx-file.ts';
 import type { Tensors } from './probe.ts';
 import { floatTensor, tensorDims, tensorValues } from './tensors.ts';
 
-interface Constant { dims: number[]; values: Float32Array<ArrayBufferLike> }
+interface Constant {
+  dims: number[];
+  values: Float32Array<ArrayBufferLike>;
+}
 
 const POOLS: Record<string, string> = {
-  GlobalAveragePool: 'AveragePool', ReduceMean: 'AveragePool', AveragePool: 'AveragePool', GlobalMaxPool: 'MaxPool', ReduceMax: 'MaxPool', MaxPool: 'MaxPool',
+  GlobalAveragePool: 'AveragePool',
+  ReduceMean: 'AveragePool',
+  AveragePool: 'AveragePool',
+  GlobalMaxPool: 'MaxPool',
+  ReduceMax: 'MaxPool',
+  MaxPool: 'MaxPool',
 };
 const BYPASSED = new Set(['Flatten', 'Reshape', 'Squeeze']);
 
@@ -53,12 +70,21 @@ export function rewriteHead(index: GraphIndex, head: Head, shapes: Tensors): Hea
       rewrites.push(`${describeNode(node)} removed: the convolutions keep the [N, C, H, W] map`);
     } else if (POOLS[node.opType]) {
       const kernel = [height, width];
-      emit(POOLS[node.opType], name, [current], node.output[0], [intsAttr('kernel_shape', kernel), intsAttr('strides', [1, 1])]);
-      rewrites.push(`${describeNode(node)} -> ${POOLS[node.opType]} ${height}x${width}, stride 1 (the last feature map at the window size)`);
+      emit(POOLS[node.opType], name, [current], node.output[0], [
+        intsAttr('kernel_shape', kernel),
+        intsAttr('strides', [1, 1]),
+      ]);
+      rewrites.push(
+        `${describeNode(node)} -> ${POOLS[node.opType]} ${height}x${width}, stride 1 ` +
+          '(the last feature map at the window size)',
+      );
       height = width = 1;
     } else if (node.opType === 'Gemm' || node.opType === 'MatMul') {
       const matrix = fullyConnected(node, constant, channels * height * width);
-      let bias: Float32Array | undefined = node.opType === 'Gemm' && node.input[2] ? constant(node.input[2]).values.map((v) => v * floatAttribute(node, 'beta', 1)) : undefined;
+      let bias: Float32Array | undefined =
+        node.opType === 'Gemm' && node.input[2]
+          ? constant(node.input[2]).values.map((v) => v * floatAttribute(node, 'beta', 1))
+          : undefined;
       let output = node.output[0];
       const next = head.nodes[i + 1];
       if (node.opType === 'MatMul' && next?.opType === 'Add') {
@@ -67,16 +93,23 @@ export function rewriteHead(index: GraphIndex, head: Head, shapes: Tensors): Hea
         i++;
       }
       const classes = matrix.classes;
-      const inputs = [current, addInitializer(`${name}_conv_weight`, [classes, channels, height, width], matrix.weight)];
+      const inputs = [
+        current,
+        addInitializer(`${name}_conv_weight`, [classes, channels, height, width], matrix.weight),
+      ];
       if (bias) inputs.push(addInitializer(`${name}_conv_bias`, [classes], expand(bias, classes, node)));
       emit('Conv', name, inputs, output, [intsAttr('kernel_shape', [height, width])]);
-      rewrites.push(`${describeNode(node)}${output !== node.output[0] ? ` + Add '${next.name || next.output[0]}'` : ''} (${channels * height * width} -> ${classes}) ` +
-        `-> Conv ${classes}x${channels}x${height}x${width}`);
+      rewrites.push(
+        `${describeNode(node)}${output !== node.output[0] ? ` + Add '${next.name || next.output[0]}'` : ''} ` +
+          `(${channels * height * width} -> ${classes}) -> Conv ${classes}x${channels}x${height}x${width}`,
+      );
       channels = classes;
       height = width = 1;
     } else if (CHANNELWISE_OPS.has(node.opType)) {
       const data = index.dataInput(node);
-      const inputs = node.input.map((input) => (input === data ? current : channelConstant(input, node, constant, addInitializer, index)));
+      const inputs = node.input.map((input) =>
+        input === data ? current : channelConstant(input, node, constant, addInitializer, index),
+      );
       created.push({ ...makeNode(node.opType, node.name, inputs, node.output, node.attribute), domain: node.domain });
       current = node.output[0];
     } else {
@@ -92,20 +125,32 @@ export function rewriteHead(index: GraphIndex, head: Head, shapes: Tensors): Hea
 }
 
 /** The layer's weights as [classes, features] (row-major), alpha folded in. */
-function fullyConnected(node: Node, constant: (name: string) => Constant, features: number): { weight: Float32Array; classes: number } {
+function fullyConnected(
+  node: Node,
+  constant: (name: string) => Constant,
+  features: number,
+): { weight: Float32Array; classes: number } {
   const { dims, values } = constant(node.input[1]);
   const transposed = node.opType === 'Gemm' && intAttribute(node, 'transB', 0) === 1;
-  if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0) throw new ImportError(`unsupported head: ${describeNode(node)} has transA=1`);
-  if (dims.length !== 2) throw new ImportError(`unsupported head: ${describeNode(node)} has a weight of shape [${dims.join(', ')}], expected 2-D`);
+  if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0)
+    throw new ImportError(`unsupported head: ${describeNode(node)} has transA=1`);
+  if (dims.length !== 2)
+    throw new ImportError(
+      `unsupported head: ${describeNode(node)} has a weight of shape [${dims.join(', ')}], expected 2-D`,
+    );
   const [rows, cols] = dims;
   const classes = transposed ? rows : cols;
   if ((transposed ? cols : rows) !== features) {
-    throw new ImportError(`unsupported head: ${describeNode(node)} expects ${transposed ? cols : rows} features but the map before it has ${features}`);
+    throw new ImportError(
+      `unsupported head: ${describeNode(node)} expects ${transposed ? cols : rows} features ` +
+        `but the map before it has ${features}`,
+    );
   }
   const alpha = node.opType === 'Gemm' ? floatAttribute(node, 'alpha', 1) : 1;
   const weight = new Float32Array(classes * features);
   for (let k = 0; k < classes; k++) {
-    for (let f = 0; f < features; f++) weight[k * features + f] = alpha * (transposed ? values[k * features + f] : values[f * classes + k]);
+    for (let f = 0; f < features; f++)
+      weight[k * features + f] = alpha * (transposed ? values[k * features + f] : values[f * classes + k]);
   }
   return { weight, classes };
 }
@@ -113,15 +158,27 @@ function fullyConnected(node: Node, constant: (name: string) => Constant, featur
 function expand(bias: Float32Array<ArrayBufferLike>, classes: number, node: Node): Float32Array<ArrayBufferLike> {
   if (bias.length === classes) return bias;
   if (bias.length === 1) return new Float32Array(classes).fill(bias[0]);
-  throw new ImportError(`unsupported head: ${describeNode(node)} has a bias of ${bias.length} values for ${classes} outputs`);
+  throw new ImportError(
+    `unsupported head: ${describeNode(node)} has a bias of ${bias.length} values for ${classes} outputs`,
+  );
 }
 
-/** A per-class constant ([K] or [1, K]) of an element-wise node, reshaped to [1, K, 1, 1] so it broadcasts over channels. */
-function channelConstant(name: string, node: Node, constant: (name: string) => Constant, add: (n: string, d: number[], v: Float32Array) => string, index: GraphIndex): string {
+/**
+ * A per-class constant ([K] or [1, K]) of an element-wise node, reshaped to [1, K, 1, 1] so it broadcasts over
+ * channels.
+ */
+function channelConstant(
+  name: string,
+  node: Node,
+  constant: (name: string) => Constant,
+  add: (n: string, d: number[], v: Float32Array) => string,
+  index: GraphIndex,
+): string {
   if (!name || node.opType === 'BatchNormalization' || node.opType === 'Dropout' || node.opType === 'Clip') return name;
   if (!index.isConstant(name)) return name;
   const { dims, values } = constant(name);
   if (values.length <= 1) return name;
-  if (dims.length > 2 || (dims.length === 2 && dims[0] !== 1)) throw new ImportError(`unsupported head: ${describeNode(node)} has a constant of shape [${dims.join(', ')}]`);
+  if (dims.length > 2 || (dims.length === 2 && dims[0] !== 1))
+    throw new ImportError(`unsupported head: ${describeNode(node)} has a constant of shape [${dims.join(', ')}]`);
   return add(`${name}_per_channel`, node.opType === 'PRelu' ? [values.length, 1, 1] : [1, values.length, 1, 1], values);
 }

@@ -38,7 +38,11 @@ export interface ImportOptions {
   defaults?: Card['defaults'];
 }
 
-export interface ImportResult { card: Card; checks: Check[]; files: string[] }
+export interface ImportResult {
+  card: Card;
+  checks: Check[];
+  files: string[];
+}
 
 /** Keeps golden.json compact: 7 significant digits, applied before the numbers are used. */
 const rounded = (values: ArrayLike<number>) => Float32Array.from(values, (v) => Number(v.toPrecision(7)));
@@ -69,7 +73,8 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   const inputName = index.imageInput();
   const dims = graphOf(model).input.find((info) => info.name === inputName)!.type?.tensorType?.shape?.dim ?? [];
   const fixed = dims.map((d) => (d.dimParam ? 0 : toNumber(d.dimValue ?? 0)));
-  if (fixed.length !== 4 || ![1, 3].includes(fixed[1])) throw new ImportError(`input '${inputName}' must be [N, C, H, W] with C = 1 or 3, got [${fixed.join(', ')}]`);
+  if (fixed.length !== 4 || ![1, 3].includes(fixed[1]))
+    throw new ImportError(`input '${inputName}' must be [N, C, H, W] with C = 1 or 3, got [${fixed.join(', ')}]`);
   const channels = fixed[1] as 1 | 3;
   const window = options.window ?? (fixed[2] > 0 && fixed[2] === fixed[3] ? fixed[2] : undefined);
   if (!window) throw new ImportError(`input '${inputName}' has no fixed square size; pass --window N`);
@@ -78,9 +83,15 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   }
   const color = options.color ?? (channels === 3 ? 'rgb' : 'gray');
   const input: Card['input'] = {
-    name: inputName, channels, color, scale: options.scale ?? 1,
-    mean: perChannel(options.mean, channels, 0, '--mean'), std: perChannel(options.std, channels, 1, '--std'),
-    minSide: window, shortSide: options.shortSide ?? window, ...(options.pad && { pad: options.pad }),
+    name: inputName,
+    channels,
+    color,
+    scale: options.scale ?? 1,
+    mean: perChannel(options.mean, channels, 0, '--mean'),
+    std: perChannel(options.std, channels, 1, '--std'),
+    minSide: window,
+    shortSide: options.shortSide ?? window,
+    ...(options.pad && { pad: options.pad }),
   };
 
   const windowInput: NamedTensor = seededInput(input, window, window, 1);
@@ -90,7 +101,8 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   const geometry = trunkGeometry(index, inputName, head.features);
   const classes = shapes.get(head.logits)!.dims[1];
   const labels = loadLabels(options.labels);
-  if (labels.length !== classes) throw new ImportError(`${options.labels} has ${labels.length} labels but the model has ${classes} classes`);
+  if (labels.length !== classes)
+    throw new ImportError(`${options.labels} has ${labels.length} labels but the model has ${classes} classes`);
   const wordnet = labels.some((label) => label.wnid) ? WordNet.open(options.wordnet ?? DEFAULT_WORDNET) : undefined;
 
   const rewritten = rewriteToConvolutional(model, shapes, options.activation ?? true);
@@ -99,13 +111,31 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   const card = cardSchema.parse({
     name: options.name,
     version: '1.0.0',
-    description: options.description ?? `${basename(options.file)} imported as a fully convolutional classifier (${classes} classes, ${window} px window)`,
+    description:
+      options.description ??
+      `${basename(options.file)} imported as a fully convolutional classifier ` +
+        `(${classes} classes, ${window} px window)`,
     license: options.license ?? 'unknown: see the original model',
-    source: { kind: 'imported', file: basename(options.file), sha256: createHash('sha256').update(bytes).digest('hex'), rewrites, date: new Date().toISOString(), origin: options.origin },
+    source: {
+      kind: 'imported',
+      file: basename(options.file),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      rewrites,
+      date: new Date().toISOString(),
+      origin: options.origin,
+    },
     input,
-    output: { name: head.logits, kind: lastHeadOp === 'Sigmoid' ? 'probabilities' : 'logits', activationName: rewritten.activationName },
+    output: {
+      name: head.logits,
+      kind: lastHeadOp === 'Sigmoid' ? 'probabilities' : 'logits',
+      activationName: rewritten.activationName,
+    },
     geometry: { window, stride: geometry.stride, offset: 0, exact: geometry.exact },
-    labels: labels.map((label, id) => ({ id, name: label.name, ...(label.wnid && { wnid: label.wnid, parents: wordnet!.parents(label.wnid) }) })),
+    labels: labels.map((label, id) => ({
+      id,
+      name: label.name,
+      ...(label.wnid && { wnid: label.wnid, parents: wordnet!.parents(label.wnid) }),
+    })),
     tasks: ['tag'],
     defaults: options.defaults,
     metrics: {},
@@ -113,18 +143,35 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
 
   const importedBytes = encodeModel(rewritten.model);
   const golden = await makeGolden(importedBytes, card, windowInput, shapes.get(head.logits)!.data);
-  const checks = await verifyModel(importedBytes, card, golden, { input: windowInput, output: Float32Array.from(golden.cases[0].output), source: 'the original' });
+  const checks = await verifyModel(importedBytes, card, golden, {
+    input: windowInput,
+    output: Float32Array.from(golden.cases[0].output),
+    source: 'the original',
+  });
   if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
-  card.metrics = { 'import-check': Object.fromEntries(checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!])) };
+  card.metrics = {
+    'import-check': Object.fromEntries(
+      checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!]),
+    ),
+  };
 
   mkdirSync(options.out, { recursive: true });
-  const files = { 'model.onnx': importedBytes, 'card.json': `${JSON.stringify(card, null, 2)}\n`, 'golden.json': JSON.stringify(golden) };
+  const files = {
+    'model.onnx': importedBytes,
+    'card.json': `${JSON.stringify(card, null, 2)}\n`,
+    'golden.json': JSON.stringify(golden),
+  };
   for (const [name, content] of Object.entries(files)) writeFileSync(join(options.out, name), content);
   return { card, checks, files: Object.keys(files).map((name) => join(options.out, name)) };
 }
 
 /** Case 1: the original's scores at the window size; case 2: the imported model's 3x2 map on a larger input. */
-async function makeGolden(model: Uint8Array, card: Card, windowInput: NamedTensor, originalScores: Float32Array): Promise<Golden> {
+async function makeGolden(
+  model: Uint8Array,
+  card: Card,
+  windowInput: NamedTensor,
+  originalScores: Float32Array,
+): Promise<Golden> {
   const { window, stride } = card.geometry;
   const larger = seededInput(card.input, window + 2 * stride, window + stride, 2);
   larger.data = rounded(larger.data);
@@ -132,9 +179,20 @@ async function makeGolden(model: Uint8Array, card: Card, windowInput: NamedTenso
   const map = await runner.run(larger).finally(() => runner.close());
   const classes = card.labels.length;
   const cases: Golden['cases'] = [
-    { shape: [1, card.input.channels, window, window], input: [...windowInput.data], outputShape: [1, classes, 1, 1], output: [...rounded(originalScores)], computedBy: 'original' },
-    { shape: [1, card.input.channels, larger.dims[2], larger.dims[3]], input: [...larger.data], outputShape: [1, classes, map.dims[2], map.dims[3]], output: [...rounded(map.data)], computedBy: 'imported' },
+    {
+      shape: [1, card.input.channels, window, window],
+      input: [...windowInput.data],
+      outputShape: [1, classes, 1, 1],
+      output: [...rounded(originalScores)],
+      computedBy: 'original',
+    },
+    {
+      shape: [1, card.input.channels, larger.dims[2], larger.dims[3]],
+      input: [...larger.data],
+      outputShape: [1, classes, map.dims[2], map.dims[3]],
+      output: [...rounded(map.data)],
+      computedBy: 'imported',
+    },
   ];
   return { tolerance: toleranceFor(cases.flatMap((c) => c.output)), cases };
 }
-

@@ -3,16 +3,22 @@
 import { readFileSync } from 'node:fs';
 import { ImportError } from './import-error.ts';
 
-export interface ImportedLabel { name: string; wnid?: string }
+export interface ImportedLabel {
+  name: string;
+  wnid?: string;
+}
 
 const clean = (name: string) => name.replace(/_/g, ' ').trim();
 
 function fromIndex(index: Record<string, unknown>, file: string): ImportedLabel[] {
-  const entries = Object.entries(index).map(([key, value]) => [Number(key), value] as const).sort((a, b) => a[0] - b[0]);
+  const entries = Object.entries(index)
+    .map(([key, value]) => [Number(key), value] as const)
+    .sort((a, b) => a[0] - b[0]);
   return entries.map(([id, value], position) => {
     if (id !== position) throw new ImportError(`${file}: keys must be 0..${entries.length - 1}, found "${id}"`);
     if (typeof value === 'string') return { name: clean(value) };
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return { wnid: value[0], name: clean(value[1]) };
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return { wnid: value[0], name: clean(value[1]) };
     throw new ImportError(`${file}: entry "${id}" must be a name or [wordnet id, name]`);
   });
 }
@@ -32,11 +38,16 @@ export function loadLabels(file: string): ImportedLabel[] {
     } catch (error) {
       throw new ImportError(`${file} is not valid JSON: ${(error as Error).message}`);
     }
-    if (Array.isArray(parsed) && parsed.every((name) => typeof name === 'string')) labels = parsed.map((name) => ({ name: clean(name) }));
-    else if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) labels = fromIndex(parsed as Record<string, unknown>, file);
+    if (Array.isArray(parsed) && parsed.every((name) => typeof name === 'string'))
+      labels = parsed.map((name) => ({ name: clean(name) }));
+    else if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      labels = fromIndex(parsed as Record<string, unknown>, file);
     else throw new ImportError(`${file}: expected a JSON array of names or an index object {"0": ..., "1": ...}`);
   } else {
-    labels = text.replace(/\s+$/, '').split(/\r?\n/).map((line) => ({ name: clean(line) }));
+    labels = text
+      .replace(/\s+$/, '')
+      .split(/\r?\n/)
+      .map((line) => ({ name: clean(line) }));
   }
   const empty = labels.findIndex((label) => !label.name);
   if (empty >= 0) throw new ImportError(`${file}: label ${empty} is empty`);

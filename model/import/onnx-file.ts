@@ -10,14 +10,41 @@ type Int64 = number | { toNumber(): number };
 
 // protobufjs types nested messages as all-optional interfaces; decoded messages always carry their repeated fields
 // and scalar defaults, so the rewrites work on these views of them.
-export interface Attribute { name: string; type: number; i: Int64; f: number; s: Uint8Array; ints: Int64[]; t?: Tensor | null; g?: Graph | null }
-export interface Node { name: string; opType: string; domain: string; input: string[]; output: string[]; attribute: Attribute[] }
-export interface Graph { node: Node[]; initializer: Tensor[]; input: ValueInfo[]; output: ValueInfo[]; valueInfo: ValueInfo[] }
+export interface Attribute {
+  name: string;
+  type: number;
+  i: Int64;
+  f: number;
+  s: Uint8Array;
+  ints: Int64[];
+  t?: Tensor | null;
+  g?: Graph | null;
+}
+export interface Node {
+  name: string;
+  opType: string;
+  domain: string;
+  input: string[];
+  output: string[];
+  attribute: Attribute[];
+}
+export interface Graph {
+  node: Node[];
+  initializer: Tensor[];
+  input: ValueInfo[];
+  output: ValueInfo[];
+  valueInfo: ValueInfo[];
+}
 
 export const graphOf = (model: Model): Graph => model.graph as unknown as Graph;
 
-export const makeNode = (opType: string, name: string, input: string[], output: string[], attribute: Attribute[] = []): Node =>
-  onnx.NodeProto.create({ opType, name, input, output, attribute }) as unknown as Node;
+export const makeNode = (
+  opType: string,
+  name: string,
+  input: string[],
+  output: string[],
+  attribute: Attribute[] = [],
+): Node => onnx.NodeProto.create({ opType, name, input, output, attribute }) as unknown as Node;
 
 /** Decodes an ONNX file; anything that is not a model with a graph is a clear error. */
 export function decodeModel(bytes: Uint8Array, file: string): Model {
@@ -44,8 +71,10 @@ export const intAttribute = (node: Node, name: string, fallback: number): number
   const attribute = findAttribute(node, name);
   return attribute ? toNumber(attribute.i) : fallback;
 };
-export const intsAttribute = (node: Node, name: string): number[] | undefined => findAttribute(node, name)?.ints.map(toNumber);
-export const floatAttribute = (node: Node, name: string, fallback: number): number => findAttribute(node, name)?.f ?? fallback;
+export const intsAttribute = (node: Node, name: string): number[] | undefined =>
+  findAttribute(node, name)?.ints.map(toNumber);
+export const floatAttribute = (node: Node, name: string, fallback: number): number =>
+  findAttribute(node, name)?.f ?? fallback;
 export const stringAttribute = (node: Node, name: string, fallback: string): string => {
   const attribute = findAttribute(node, name);
   return attribute ? new TextDecoder().decode(attribute.s) : fallback;

@@ -6,7 +6,12 @@ import { cloneModel, encodeModel, graphOf, onnx, type Model } from './onnx-file.
 export type Tensors = Map<string, NamedTensor>;
 
 /** Runs one float32 input; returns the named tensors (all first outputs of nodes when names is omitted). */
-export async function runModel(model: Model, inputName: string, input: NamedTensor, names?: string[]): Promise<Tensors> {
+export async function runModel(
+  model: Model,
+  inputName: string,
+  input: NamedTensor,
+  names?: string[],
+): Promise<Tensors> {
   const probed = cloneModel(model);
   const graph = graphOf(probed);
   const wanted = names ?? graph.node.map((node) => node.output[0]).filter(Boolean);

@@ -19,7 +19,12 @@ const { FLOAT } = onnx.TensorProto.DataType;
 const valueInfo = (name: string, dims: Array<number | string>) =>
   onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType: FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   });
 
 /** shapes: every node output of the float32 original at the window size (from probe.runModel). */
@@ -38,7 +43,9 @@ export function rewriteToConvolutional(original: Model, shapes: Tensors, exposeA
     activationName = ACTIVATION_OUTPUT;
     graph.node.push(makeNode('Identity', 'activation_output', [head.features], [activationName]));
     graph.output.push(valueInfo(activationName, ['N', classes, 'H', 'W']));
-    rewrites.push(`the map before the pool ('${head.features}') exposed as output '${activationName}' (class activation map)`);
+    rewrites.push(
+      `the map before the pool ('${head.features}') exposed as output '${activationName}' (class activation map)`,
+    );
   }
 
   const inputInfo = graph.input.find((info) => info.name === input)!;

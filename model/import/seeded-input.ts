@@ -20,7 +20,8 @@ export function seededInput(input: Card['input'], height: number, width: number,
   const plane = height * width;
   const data = new Float32Array(input.channels * plane);
   for (let c = 0; c < input.channels; c++) {
-    for (let i = 0; i < plane; i++) data[c * plane + i] = (Math.floor(next() * 256) * input.scale - input.mean[c]) / input.std[c];
+    for (let i = 0; i < plane; i++)
+      data[c * plane + i] = (Math.floor(next() * 256) * input.scale - input.mean[c]) / input.std[c];
   }
   return { dims: [1, input.channels, height, width], data };
 }

@@ -34,7 +34,10 @@ export function tensorValues(tensor: Tensor): Float32Array {
       for (let i = 0; i < count; i++) out[i] = raw ? raw.getFloat64(8 * i, true) : tensor.doubleData[i];
       return out;
     default:
-      throw new ImportError(`tensor '${tensor.name}' has element type ${DataType[tensor.dataType] ?? tensor.dataType}; only float tensors can be read`);
+      throw new ImportError(
+        `tensor '${tensor.name}' has element type ${DataType[tensor.dataType] ?? tensor.dataType}; ` +
+          'only float tensors can be read',
+      );
   }
 }
 

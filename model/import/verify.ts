@@ -14,7 +14,11 @@ export interface Check {
 }
 
 /** The reference for the window check: the original's scores on one input. */
-export interface Reference { input: NamedTensor; output: Float32Array; source: string }
+export interface Reference {
+  input: NamedTensor;
+  output: Float32Array;
+  source: string;
+}
 
 /** Scores match when the largest difference is within 1e-4 of the largest score (and 1e-4 absolute near zero). */
 export const toleranceFor = (expected: ArrayLike<number>): number => {
@@ -31,7 +35,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export class ModelRunner {
-  private constructor(private readonly session: Awaited<ReturnType<typeof openSession>>['session'], private readonly card: Card) {}
+  private constructor(
+    private readonly session: Awaited<ReturnType<typeof openSession>>['session'],
+    private readonly card: Card,
+  ) {}
 
   static async open(model: string | Uint8Array, card: Card): Promise<ModelRunner> {
     const { session } = await openSession(model, { device: 'cpu', intraOpThreads: 1 });
@@ -48,7 +55,13 @@ export class ModelRunner {
   }
 }
 
-const compare = (name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, detail: string, tolerance = toleranceFor(expected)): Check => {
+const compare = (
+  name: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  detail: string,
+  tolerance = toleranceFor(expected),
+): Check => {
   const diff = maxAbsDiff(actual, expected);
   return { name, ok: diff <= tolerance, maxAbsDiff: diff, tolerance, detail };
 };
@@ -56,15 +69,29 @@ const compare = (name: string, actual: ArrayLike<number>, expected: ArrayLike<nu
 async function windowCheck(runner: ModelRunner, card: Card, reference: Reference): Promise<Check> {
   const output = await runner.run(reference.input);
   const dims = output.dims.join('x');
-  if (dims !== `1x${card.labels.length}x1x1`) return { name: 'window 1x1 map', ok: false, detail: `output ${dims} at ${card.geometry.window} px, expected 1x${card.labels.length}x1x1` };
-  return compare('window 1x1 map', output.data, reference.output, `vs ${reference.source} at ${card.geometry.window} px`);
+  if (dims !== `1x${card.labels.length}x1x1`)
+    return {
+      name: 'window 1x1 map',
+      ok: false,
+      detail: `output ${dims} at ${card.geometry.window} px, expected 1x${card.labels.length}x1x1`,
+    };
+  return compare(
+    'window 1x1 map',
+    output.data,
+    reference.output,
+    `vs ${reference.source} at ${card.geometry.window} px`,
+  );
 }
 
 async function gridCheck(runner: ModelRunner, card: Card): Promise<Check> {
   const { window, stride } = card.geometry;
   const output = await runner.run(seededInput(card.input, window + 2 * stride, window + 3 * stride, 7));
   const [, , rows, cols] = output.dims;
-  return { name: 'grid', ok: rows === 3 && cols === 4, detail: `${window + 2 * stride}x${window + 3 * stride} px input -> ${rows}x${cols} cells (expected 3x4)` };
+  return {
+    name: 'grid',
+    ok: rows === 3 && cols === 4,
+    detail: `${window + 2 * stride}x${window + 3 * stride} px input -> ${rows}x${cols} cells (expected 3x4)`,
+  };
 }
 
 /** Every cell of a 3x3 map against the model run on that cell's window alone. */
@@ -85,7 +112,8 @@ async function denseVsCropCheck(runner: ModelRunner, card: Card): Promise<Check>
       tolerance = Math.max(tolerance, toleranceFor(single));
     }
   }
-  const detail = exact ? 'every cell of a 3x3 map vs the window classifier on its crop'
+  const detail = exact
+    ? 'every cell of a 3x3 map vs the window classifier on its crop'
     : 'informational: the net pads, so cells see real pixels where a lone crop sees padding';
   return { name: 'dense cell vs crop', ok: !exact || diff <= tolerance, maxAbsDiff: diff, tolerance, detail };
 }
@@ -93,26 +121,44 @@ async function denseVsCropCheck(runner: ModelRunner, card: Card): Promise<Check>
 function goldenChecks(golden: Golden, outputs: NamedTensor[]): Check[] {
   return golden.cases.map((testCase, i) => {
     const shapeOk = outputs[i].dims.join('x') === testCase.outputShape.join('x');
-    const check = compare(`golden case ${i + 1}`, shapeOk ? outputs[i].data : [], testCase.output,
-      `${testCase.shape.join('x')} -> ${testCase.outputShape.join('x')}${testCase.computedBy ? `, computed by the ${testCase.computedBy} model` : ''}`, golden.tolerance);
+    const check = compare(
+      `golden case ${i + 1}`,
+      shapeOk ? outputs[i].data : [],
+      testCase.output,
+      `${testCase.shape.join('x')} -> ${testCase.outputShape.join('x')}` +
+        `${testCase.computedBy ? `, computed by the ${testCase.computedBy} model` : ''}`,
+      golden.tolerance,
+    );
     return shapeOk ? check : { ...check, ok: false, detail: `${check.detail}; got ${outputs[i].dims.join('x')}` };
   });
 }
 
 /** Runs every check that the inputs allow; the reference defaults to the golden cases the original computed. */
-export async function verifyModel(model: string | Uint8Array, card: Card, golden: Golden | undefined, reference?: Reference): Promise<Check[]> {
+export async function verifyModel(
+  model: string | Uint8Array,
+  card: Card,
+  golden: Golden | undefined,
+  reference?: Reference,
+): Promise<Check[]> {
   const runner = await ModelRunner.open(model, card);
   try {
     const checks: Check[] = [];
-    const references = reference ? [reference] : (golden?.cases ?? [])
-      .filter((c) => c.computedBy === 'original')
-      .map((c) => ({ input: { dims: [...c.shape], data: Float32Array.from(c.input) }, output: Float32Array.from(c.output), source: 'the original (golden)' }));
+    const references = reference
+      ? [reference]
+      : (golden?.cases ?? [])
+          .filter((c) => c.computedBy === 'original')
+          .map((c) => ({
+            input: { dims: [...c.shape], data: Float32Array.from(c.input) },
+            output: Float32Array.from(c.output),
+            source: 'the original (golden)',
+          }));
     for (const ref of references) checks.push(await windowCheck(runner, card, ref));
     checks.push(await gridCheck(runner, card));
     checks.push(await denseVsCropCheck(runner, card));
     if (golden) {
       const outputs: NamedTensor[] = [];
-      for (const c of golden.cases) outputs.push(await runner.run({ dims: [...c.shape], data: Float32Array.from(c.input) }));
+      for (const c of golden.cases)
+        outputs.push(await runner.run({ dims: [...c.shape], data: Float32Array.from(c.input) }));
       checks.push(...goldenChecks(golden, outputs));
     }
     return checks;
@@ -122,4 +168,12 @@ export async function verifyModel(model: string | Uint8Array, card: Card, golden
 }
 
 export const formatChecks = (checks: Check[]): string =>
-  checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(20)} ${c.maxAbsDiff === undefined ? ''.padEnd(30) : `max |diff| ${c.maxAbsDiff.toExponential(2)} (tol ${c.tolerance!.toExponential(1)})`.padEnd(30)} ${c.detail}`).join('\n');
+  checks
+    .map((c) => {
+      const diffColumn =
+        c.maxAbsDiff === undefined
+          ? ''.padEnd(30)
+          : `max |diff| ${c.maxAbsDiff.toExponential(2)} (tol ${c.tolerance!.toExponential(1)})`.padEnd(30);
+      return `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(20)} ${diffColumn} ${c.detail}`;
+    })
+    .join('\n');

@@ -7,14 +7,20 @@ import { ImportError } from './import-error.ts';
 export const DEFAULT_WORDNET = '/usr/share/wordnet';
 
 export class WordNet {
-  private constructor(private readonly nouns: Buffer, private readonly file: string) {}
+  private constructor(
+    private readonly nouns: Buffer,
+    private readonly file: string,
+  ) {}
 
   static open(dir: string): WordNet {
     const file = join(dir, 'data.noun');
     try {
       return new WordNet(readFileSync(file), file);
     } catch (error) {
-      throw new ImportError(`cannot read WordNet nouns at ${file} (install Debian's wordnet-base or pass --wordnet DIR): ${(error as Error).message}`);
+      throw new ImportError(
+        `cannot read WordNet nouns at ${file} (install Debian's wordnet-base or pass --wordnet DIR): ` +
+          `${(error as Error).message}`,
+      );
     }
   }
 
@@ -41,7 +47,8 @@ export class WordNet {
   private synset(offset: number, wnid: string): { lemma: string; hypernym?: number } {
     const end = this.nouns.indexOf(10, offset);
     const fields = this.nouns.toString('latin1', offset, end < 0 ? undefined : end).split(' ');
-    if (Number(fields[0]) !== offset || fields[2] !== 'n') throw new ImportError(`${this.file} has no noun synset at offset ${offset} (from ${wnid})`);
+    if (Number(fields[0]) !== offset || fields[2] !== 'n')
+      throw new ImportError(`${this.file} has no noun synset at offset ${offset} (from ${wnid})`);
     const words = parseInt(fields[3], 16);
     const lemma = fields[4].replace(/_/g, ' ').replace(/\(.*\)$/, '');
     const pointersAt = 4 + 2 * words;

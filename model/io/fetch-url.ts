@@ -36,7 +36,9 @@ const canonical = (entry: string) => (isIP(entry) === 6 ? new URL(`http://[${ent
 
 export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
   const maxRedirects = options.maxRedirects ?? 3;
-  const allowedHosts = new Set(options.allow.filter((e) => !e.includes('/') && isIP(e) === 0).map((h) => h.toLowerCase()));
+  const allowedHosts = new Set(
+    options.allow.filter((e) => !e.includes('/') && isIP(e) === 0).map((h) => h.toLowerCase()),
+  );
   const allowIPAddressList = options.allow.filter((e) => e.includes('/') || isIP(e) !== 0).map(canonical);
   const agents = {
     'http:': new RequestFilteringHttpAgent({ allowIPAddressList }),
@@ -56,7 +58,9 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
       throw new TagmapError('url_not_allowed', `not a valid URL: ${String(raw).slice(0, 200)}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new TagmapError('url_not_allowed', `only http and https URLs are fetched (got ${url.protocol})`, { url: url.href });
+      throw new TagmapError('url_not_allowed', `only http and https URLs are fetched (got ${url.protocol})`, {
+        url: url.href,
+      });
     }
     if (url.username || url.password) throw new TagmapError('url_not_allowed', 'URLs with credentials are not fetched');
     return url;
@@ -67,7 +71,11 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
     const agent = (allowedHosts.has(url.hostname.toLowerCase()) ? trustedAgents : agents)[scheme];
     const send = scheme === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const request = send(url, { agent, signal, headers: { 'accept-encoding': 'identity', accept: 'image/*' } }, resolve);
+      const request = send(
+        url,
+        { agent, signal, headers: { 'accept-encoding': 'identity', accept: 'image/*' } },
+        resolve,
+      );
       request.on('error', reject);
       request.end();
     });
@@ -76,7 +84,11 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
   async function readCapped(response: http.IncomingMessage, url: URL): Promise<Buffer> {
     const declared = Number(response.headers['content-length']);
     const tooLarge = () =>
-      new TagmapError('too_large', `the image at ${url.host} is larger than the ${options.maxBytes}-byte limit for URLs`, { maxBytes: options.maxBytes });
+      new TagmapError(
+        'too_large',
+        `the image at ${url.host} is larger than the ${options.maxBytes}-byte limit for URLs`,
+        { maxBytes: options.maxBytes },
+      );
     if (declared > options.maxBytes) {
       response.destroy();
       throw tooLarge();
@@ -102,19 +114,31 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
       if (REDIRECTS.has(status)) {
         response.resume();
         const location = response.headers.location;
-        if (!location) throw new TagmapError('url_fetch_failed', `${url.host} answered ${status} without a Location header`);
-        if (hop >= maxRedirects) throw new TagmapError('url_fetch_failed', `more than ${maxRedirects} redirects, stopped at ${url.host}`, { maxRedirects });
+        if (!location)
+          throw new TagmapError('url_fetch_failed', `${url.host} answered ${status} without a Location header`);
+        if (hop >= maxRedirects)
+          throw new TagmapError('url_fetch_failed', `more than ${maxRedirects} redirects, stopped at ${url.host}`, {
+            maxRedirects,
+          });
         url = checkUrl(location, url);
         continue;
       }
       if (status < 200 || status >= 300) {
         response.resume();
-        throw new TagmapError('url_fetch_failed', `${url.host} answered ${status} ${response.statusMessage ?? ''}`.trim(), { upstreamStatus: status });
+        throw new TagmapError(
+          'url_fetch_failed',
+          `${url.host} answered ${status} ${response.statusMessage ?? ''}`.trim(),
+          { upstreamStatus: status },
+        );
       }
       const encoding = (response.headers['content-encoding'] ?? 'identity').toLowerCase();
       if (encoding !== 'identity') {
         response.destroy();
-        throw new TagmapError('url_fetch_failed', `${url.host} sent a ${encoding}-compressed body although identity was asked for; compressed bodies are not inflated`);
+        throw new TagmapError(
+          'url_fetch_failed',
+          `${url.host} sent a ${encoding}-compressed body although identity was asked for; ` +
+            'compressed bodies are not inflated',
+        );
       }
       return { bytes: await readCapped(response, url), url: url.href, contentType: response.headers['content-type'] };
     }
@@ -128,10 +152,15 @@ export function createUrlFetcher(options: UrlFetchOptions): UrlFetcher {
     } catch (error) {
       if (error instanceof TagmapError) throw error;
       if (deadline.aborted) {
-        throw new TagmapError('url_timeout', `fetching the image took longer than ${options.timeoutMs} ms`, { timeoutMs: options.timeoutMs });
+        throw new TagmapError('url_timeout', `fetching the image took longer than ${options.timeoutMs} ms`, {
+          timeoutMs: options.timeoutMs,
+        });
       }
       if (isRefusal(error)) {
-        throw new TagmapError('url_not_allowed', 'the URL leads to a private, loopback, link-local or metadata address, which is not fetched');
+        throw new TagmapError(
+          'url_not_allowed',
+          'the URL leads to a private, loopback, link-local or metadata address, which is not fetched',
+        );
       }
       const reason = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
       throw new TagmapError('url_fetch_failed', `could not fetch the image from ${start.host}: ${reason}`);

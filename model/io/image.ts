@@ -16,8 +16,14 @@ sharp.cache(false);
 // even if a file slipped past the sniffing below.
 sharp.block({ operation: ['VipsForeignLoad'] });
 sharp.unblock({
-  operation: ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer',
-    'VipsForeignLoadNsgifBuffer', 'VipsForeignLoadTiffBuffer', 'VipsForeignLoadHeifBuffer'],
+  operation: [
+    'VipsForeignLoadJpegBuffer',
+    'VipsForeignLoadPngBuffer',
+    'VipsForeignLoadWebpBuffer',
+    'VipsForeignLoadNsgifBuffer',
+    'VipsForeignLoadTiffBuffer',
+    'VipsForeignLoadHeifBuffer',
+  ],
 });
 
 /** Decoded pixels, upright, 8 bits per channel, row-major and interleaved. */
@@ -64,7 +70,8 @@ function describeUnsupported(bytes: Buffer): string {
   const accepted = `accepted formats: ${ACCEPTED_FORMATS.join(', ')}`;
   if (bytes.length === 0) return `the image is empty (${accepted})`;
   if (head.startsWith('%pdf')) return `PDF documents are not accepted (${accepted})`;
-  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return `SVG images are not accepted (${accepted})`;
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg')))
+    return `SVG images are not accepted (${accepted})`;
   if (ascii(bytes, 4, 8) === 'ftyp') return `HEIC and other ISO media files are not accepted (${accepted})`;
   return `not an image in a format tagmap decodes (${accepted})`;
 }
@@ -75,7 +82,8 @@ const open = (bytes: Buffer, maxPixels: number) =>
 /** Sniffs the format and reads the header: unsupported formats and images over the pixel limit stop here. */
 export async function readHeader(bytes: Buffer, maxPixels: number): Promise<ImageHeader> {
   const format = sniffFormat(bytes);
-  if (!format) throw new TagmapError('unsupported_media', describeUnsupported(bytes), { accepted: [...ACCEPTED_FORMATS] });
+  if (!format)
+    throw new TagmapError('unsupported_media', describeUnsupported(bytes), { accepted: [...ACCEPTED_FORMATS] });
   let header: Metadata;
   try {
     header = await sharp(bytes, { pages: 1, page: 0 }).metadata();
@@ -84,8 +92,11 @@ export async function readHeader(bytes: Buffer, maxPixels: number): Promise<Imag
   }
   const { width, height } = header.autoOrient;
   if (width * height > maxPixels) {
-    throw new TagmapError('too_many_pixels', `the image has ${width}x${height} = ${width * height} pixels; at most ${maxPixels} are accepted`,
-      { width, height, maxPixels });
+    throw new TagmapError(
+      'too_many_pixels',
+      `the image has ${width}x${height} = ${width * height} pixels; at most ${maxPixels} are accepted`,
+      { width, height, maxPixels },
+    );
   }
   return { format, width, height };
 }
@@ -99,11 +110,17 @@ export async function decodeImage(bytes: Buffer, options: DecodeOptions): Promis
   const { format } = await readHeader(bytes, options.maxPixels);
   let pipeline = open(bytes, options.maxPixels);
   // antialiased bilinear, as the trainer resizes (torch interpolate, antialias=True); no approximate JPEG shrink
-  if (options.size) pipeline = pipeline.resize(options.size.width, options.size.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
+  if (options.size)
+    pipeline = pipeline.resize(options.size.width, options.size.height, {
+      fit: 'fill',
+      kernel: 'linear',
+      fastShrinkOnLoad: false,
+    });
   pipeline = pipeline.flatten({ background: ALPHA_BACKGROUND }).toColourspace(options.channels === 1 ? 'b-w' : 'srgb');
   try {
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== options.channels) throw new Error(`decoded to ${info.channels} channels, expected ${options.channels}`);
+    if (info.channels !== options.channels)
+      throw new Error(`decoded to ${info.channels} channels, expected ${options.channels}`);
     return { data, width: info.width, height: info.height, channels: options.channels, format };
   } catch (error) {
     throw undecodable(format, error);
@@ -119,7 +136,10 @@ function undecodable(format: ImageFormat, error: unknown): TagmapError {
 export async function encodeLabelPng(labels: Uint8Array | Uint16Array, width: number, height: number): Promise<Buffer> {
   // sharp takes the raw sample depth from the typed array's type.
   const image = sharp(labels, { raw: { width, height, channels: 1 } });
-  return image.toColourspace(labels instanceof Uint16Array ? 'grey16' : 'b-w').png().toBuffer();
+  return image
+    .toColourspace(labels instanceof Uint16Array ? 'grey16' : 'b-w')
+    .png()
+    .toBuffer();
 }
 
 /** A label PNG (8-bit grey, value = label id) back to its ids, e.g. to score one against ground truth. */
@@ -135,7 +155,9 @@ export async function encodeOverlayPng(bytes: Buffer, layer: Uint8Array, maxPixe
     return await open(bytes, maxPixels)
       .flatten({ background: ALPHA_BACKGROUND })
       .toColourspace('srgb')
-      .composite([{ input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } }])
+      .composite([
+        { input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } },
+      ])
       .removeAlpha()
       .png()
       .toBuffer();

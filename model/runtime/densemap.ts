@@ -18,7 +18,13 @@ export interface AxisWeights {
 }
 
 /** For `count` sample points at image coordinates `at(t)`, the cells of a grid axis around them (clamped). */
-export function axisWeights(count: number, at: (t: number) => number, origin: number, step: number, cells: number): AxisWeights {
+export function axisWeights(
+  count: number,
+  at: (t: number) => number,
+  origin: number,
+  step: number,
+  cells: number,
+): AxisWeights {
   const i0 = new Int32Array(count);
   const i1 = new Int32Array(count);
   const w = new Float32Array(count);
@@ -38,7 +44,12 @@ export function stitch(passes: DenseMap[], density: number): DenseMap {
   const classes = passes[0].classes;
   const rows = Math.min(...passes.map((p) => p.rows));
   const cols = Math.min(...passes.map((p) => p.cols));
-  const out: DenseMap = { data: new Float32Array(classes * rows * density * cols * density), classes, rows: rows * density, cols: cols * density };
+  const out: DenseMap = {
+    data: new Float32Array(classes * rows * density * cols * density),
+    classes,
+    rows: rows * density,
+    cols: cols * density,
+  };
   passes.forEach((pass, index) => {
     const ky = Math.floor(index / density);
     const kx = index % density;
@@ -55,11 +66,23 @@ export function stitch(passes: DenseMap[], density: number): DenseMap {
 
 /** Resamples a map on grid `from` at the cell centres of grid `to` (bilinear, clamped at the borders). */
 export function resample(map: DenseMap, from: CellGrid, to: CellGrid): DenseMap {
-  if (from.rows === to.rows && from.cols === to.cols && from.originX === to.originX && from.originY === to.originY &&
-    from.stepX === to.stepX && from.stepY === to.stepY) return map;
+  if (
+    from.rows === to.rows &&
+    from.cols === to.cols &&
+    from.originX === to.originX &&
+    from.originY === to.originY &&
+    from.stepX === to.stepX &&
+    from.stepY === to.stepY
+  )
+    return map;
   const xs = axisWeights(to.cols, (j) => to.originX + j * to.stepX, from.originX, from.stepX, from.cols);
   const ys = axisWeights(to.rows, (i) => to.originY + i * to.stepY, from.originY, from.stepY, from.rows);
-  const out: DenseMap = { data: new Float32Array(map.classes * to.rows * to.cols), classes: map.classes, rows: to.rows, cols: to.cols };
+  const out: DenseMap = {
+    data: new Float32Array(map.classes * to.rows * to.cols),
+    classes: map.classes,
+    rows: to.rows,
+    cols: to.cols,
+  };
   for (let k = 0; k < map.classes; k++) {
     const plane = k * map.rows * map.cols;
     for (let i = 0; i < to.rows; i++) {
@@ -85,7 +108,8 @@ export function fuse(maps: DenseMap[], mode: FuseMode): DenseMap {
   if (maps.length === 1) return maps[0];
   const data = Float32Array.from(maps[0].data);
   for (const map of maps.slice(1)) {
-    for (let n = 0; n < data.length; n++) data[n] = mode === 'max' ? Math.max(data[n], map.data[n]) : data[n] + map.data[n];
+    for (let n = 0; n < data.length; n++)
+      data[n] = mode === 'max' ? Math.max(data[n], map.data[n]) : data[n] + map.data[n];
   }
   if (mode === 'mean') for (let n = 0; n < data.length; n++) data[n] /= maps.length;
   return { ...maps[0], data };

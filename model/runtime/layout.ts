@@ -51,8 +51,11 @@ type Geometry = Card['geometry'];
 export function checkDensity(density: number, stride: number): void {
   const allowed = Array.from({ length: MAX_DENSITY }, (_, n) => n + 1).filter((d) => stride % d === 0);
   if (!Number.isInteger(density) || !allowed.includes(density)) {
-    throw new TagmapError('bad_options', `density must be one of ${allowed.join(', ')} for this model (stride ${stride} px, at most ${MAX_DENSITY})`,
-      { allowed });
+    throw new TagmapError(
+      'bad_options',
+      `density must be one of ${allowed.join(', ')} for this model (stride ${stride} px, at most ${MAX_DENSITY})`,
+      { allowed },
+    );
   }
 }
 
@@ -82,7 +85,11 @@ function planAxis(size: number, geometry: Geometry, minSide: number, density: nu
   return { pad, tensor, canvas: tensor + (density - 1) * step, step };
 }
 
-export function layoutScales(image: { width: number; height: number }, card: Card, request: LayoutRequest): ScaleLayout[] {
+export function layoutScales(
+  image: { width: number; height: number },
+  card: Card,
+  request: LayoutRequest,
+): ScaleLayout[] {
   checkDensity(request.density, card.geometry.stride);
   return request.scales.map((scale) => {
     const factor = resizeFactor(image.width, image.height, card, scale, request.maxSide);
@@ -92,17 +99,25 @@ export function layoutScales(image: { width: number; height: number }, card: Car
     const y = planAxis(height, card.geometry, card.input.minSide, request.density);
     const limit = Math.max(request.maxSide, card.geometry.window) ** 2;
     if (x.canvas * y.canvas > 4 * limit) {
-      throw new TagmapError('too_many_pixels',
-        `the image is too narrow for this model: fitting its short side to the ${card.geometry.window} px window needs a ` +
-        `${x.canvas}x${y.canvas} input at scale ${scale}`, { width: image.width, height: image.height });
+      throw new TagmapError(
+        'too_many_pixels',
+        `the image is too narrow for this model: fitting its short side to the ${card.geometry.window} px ` +
+          `window needs a ${x.canvas}x${y.canvas} input at scale ${scale}`,
+        { width: image.width, height: image.height },
+      );
     }
     return {
-      scale, width, height,
+      scale,
+      width,
+      height,
       factorX: width / image.width,
       factorY: height / image.height,
-      padLeft: x.pad, padTop: y.pad,
-      canvasWidth: x.canvas, canvasHeight: y.canvas,
-      tensorWidth: x.tensor, tensorHeight: y.tensor,
+      padLeft: x.pad,
+      padTop: y.pad,
+      canvasWidth: x.canvas,
+      canvasHeight: y.canvas,
+      tensorWidth: x.tensor,
+      tensorHeight: y.tensor,
       density: request.density,
       shiftStep: x.step,
     };
@@ -113,7 +128,8 @@ export function layoutScales(image: { width: number; height: number }, card: Car
 export function cellGridOf(plan: ScaleLayout, geometry: Geometry, rows: number, cols: number): CellGrid {
   const centre0 = geometry.offset + geometry.window / 2;
   return {
-    rows, cols,
+    rows,
+    cols,
     originX: (centre0 - plan.padLeft) / plan.factorX,
     originY: (centre0 - plan.padTop) / plan.factorY,
     stepX: plan.shiftStep / plan.factorX,

@@ -55,7 +55,9 @@ function resolved(options: RunOptions, card: Card, maxSideLimit: number): Resolv
   const minMaxSide = card.geometry.window;
   const maxSide = options.maxSide ?? maxSideLimit;
   if (maxSide < minMaxSide || maxSide > maxSideLimit) {
-    throw bad(`maxSide must be a whole number of px from ${minMaxSide} (the model's window) to ${maxSideLimit}`, { maxSide });
+    throw bad(`maxSide must be a whole number of px from ${minMaxSide} (the model's window) to ${maxSideLimit}`, {
+      maxSide,
+    });
   }
   const density = options.density ?? DEFAULTS.density;
   checkDensity(density, card.geometry.stride);
@@ -81,7 +83,8 @@ function labelIds(names: string[] | undefined, card: Card, field: string): numbe
     const listed = unknown.map((n) => `"${n}"`).join(', ');
     throw new TagmapError(
       'unknown_label',
-      `${field}: model "${card.name}" has no label ${listed}; its labels include ${examples.join(', ')} (see /v1/models/${card.name})`,
+      `${field}: model "${card.name}" has no label ${listed}; ` +
+        `its labels include ${examples.join(', ')} (see /v1/models/${card.name})`,
       { unknown, examples },
     );
   }
@@ -93,7 +96,9 @@ export function resolveTag(options: TagOptions, card: Card, maxSideLimit: number
   const run = resolved(checked, card, maxSideLimit);
   const topK = checked.topK ?? card.defaults?.topK ?? DEFAULTS.topK;
   if (topK > card.labels.length) {
-    throw bad(`topK must be a whole number from ${LIMITS.topK.min} to ${card.labels.length} (the model's labels)`, { topK });
+    throw bad(`topK must be a whole number from ${LIMITS.topK.min} to ${card.labels.length} (the model's labels)`, {
+      topK,
+    });
   }
   const minScore = checked.minScore ?? card.defaults?.minScore ?? DEFAULTS.minScore;
   const pool = checked.pool ?? card.defaults?.pool ?? DEFAULTS.pool;

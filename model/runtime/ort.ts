@@ -47,8 +47,12 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (options.device === 'cuda') {
-      throw new TagmapError('internal', `TAGMAP_DEVICE=cuda but the CUDA execution provider could not start: ${reason}. ` +
-        'Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12, or use TAGMAP_DEVICE=auto|cpu.');
+      throw new TagmapError(
+        'internal',
+        `TAGMAP_DEVICE=cuda but the CUDA execution provider could not start: ${reason}. ` +
+          'Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12, ' +
+          'or use TAGMAP_DEVICE=auto|cpu.',
+      );
     }
     return { session: await create('cpu'), provider: 'cpu', fallbackReason: reason };
   }

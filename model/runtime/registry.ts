@@ -15,7 +15,10 @@ export interface ModelEntry {
 }
 
 export class ModelLoadError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'ModelLoadError';
   }
@@ -47,7 +50,8 @@ async function loadModel(dir: string): Promise<ModelEntry> {
   const modelPath = path.join(dir, 'model.onnx');
   const card = await readCard(cardFile);
   const info = await stat(modelPath).catch(() => undefined);
-  if (!info?.isFile()) throw new ModelLoadError(modelPath, 'missing: every model folder needs model.onnx next to card.json');
+  if (!info?.isFile())
+    throw new ModelLoadError(modelPath, 'missing: every model folder needs model.onnx next to card.json');
   return { name: card.name, dir, modelPath, card, sha256: await sha256Of(modelPath) };
 }
 
@@ -57,15 +61,23 @@ export async function loadRegistry(modelsDir: string): Promise<ModelEntry[]> {
     throw new ModelLoadError(modelsDir, `cannot read the models folder: ${error.message}`);
   });
   // model folders may be symbolic links (a deployment linking models from elsewhere)
-  const isFolder = async (name: string) => (await stat(path.join(modelsDir, name)).catch(() => undefined))?.isDirectory() ?? false;
-  const names = dirents.filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name).sort();
-  const dirs = (await Promise.all(names.map(async (n) => ((await isFolder(n)) ? n : undefined)))).filter((n) => n !== undefined);
+  const isFolder = async (name: string) =>
+    (await stat(path.join(modelsDir, name)).catch(() => undefined))?.isDirectory() ?? false;
+  const names = dirents
+    .filter((d) => d.isDirectory() || d.isSymbolicLink())
+    .map((d) => d.name)
+    .sort();
+  const dirs = (await Promise.all(names.map(async (n) => ((await isFolder(n)) ? n : undefined)))).filter(
+    (n) => n !== undefined,
+  );
   const entries = await Promise.all(dirs.map((d) => loadModel(path.join(modelsDir, d))));
-  if (entries.length === 0) throw new ModelLoadError(modelsDir, 'no model folders (each needs card.json and model.onnx)');
+  if (entries.length === 0)
+    throw new ModelLoadError(modelsDir, 'no model folders (each needs card.json and model.onnx)');
   const seen = new Map<string, string>();
   for (const entry of entries) {
     const other = seen.get(entry.name);
-    if (other) throw new ModelLoadError(path.join(entry.dir, 'card.json'), `name: "${entry.name}" is also the name of ${other}`);
+    if (other)
+      throw new ModelLoadError(path.join(entry.dir, 'card.json'), `name: "${entry.name}" is also the name of ${other}`);
     seen.set(entry.name, entry.dir);
   }
   return entries;
@@ -75,7 +87,10 @@ export async function loadRegistry(modelsDir: string): Promise<ModelEntry[]> {
 export function pickDefault(entries: ModelEntry[], wanted?: string): string {
   if (wanted) {
     if (!entries.some((e) => e.name === wanted)) {
-      throw new ModelLoadError('defaultModel', `"${wanted}" is not a loaded model (loaded: ${entries.map((e) => e.name).join(', ')})`);
+      throw new ModelLoadError(
+        'defaultModel',
+        `"${wanted}" is not a loaded model (loaded: ${entries.map((e) => e.name).join(', ')})`,
+      );
     }
     return wanted;
   }

@@ -62,4 +62,8 @@ export function timingsOf(ran: Ran): Timings {
   return { decodeMs, queueMs, inferMs, postMs: totalMs - decodeMs - queueMs - inferMs, totalMs };
 }
 
-export const modelRefOf = (entry: ModelEntry) => ({ name: entry.name, version: entry.card.version, sha256: entry.sha256 });
+export const modelRefOf = (entry: ModelEntry) => ({
+  name: entry.name,
+  version: entry.card.version,
+  sha256: entry.sha256,
+});

@@ -34,7 +34,11 @@ export class InferencePool {
       maxThreads: options.workers,
       idleTimeout: Infinity,
       maxQueue: Math.max(1, options.maxQueue),
-      workerData: { models: options.models, device: options.device, intraOpThreads: options.intraOpThreads } satisfies WorkerInit,
+      workerData: {
+        models: options.models,
+        device: options.device,
+        intraOpThreads: options.intraOpThreads,
+      } satisfies WorkerInit,
     });
     this.ready = this.waitForWorkers();
     // without a listener, an 'error' event from piscina would end the process
@@ -81,10 +85,15 @@ export class InferencePool {
    * costly work (decoding) and always release it.
    */
   admit(): () => void {
-    if (this.closing) throw new TagmapError('shutting_down', 'the server is shutting down; try another replica or retry later');
+    if (this.closing)
+      throw new TagmapError('shutting_down', 'the server is shutting down; try another replica or retry later');
     if (this.admitted >= this.capacity) {
-      throw new TagmapError('overloaded', `all ${this.options.workers} inference workers are busy and ${this.options.maxQueue} requests are waiting; retry shortly`,
-        { workers: this.options.workers, maxQueue: this.options.maxQueue });
+      throw new TagmapError(
+        'overloaded',
+        `all ${this.options.workers} inference workers are busy and ${this.options.maxQueue} requests are waiting; ` +
+          'retry shortly',
+        { workers: this.options.workers, maxQueue: this.options.maxQueue },
+      );
     }
     this.admitted++;
     let released = false;

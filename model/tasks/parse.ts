@@ -17,9 +17,18 @@ export const parseTask: Task<ParseOptions, ResolvedParse, ParseResult> = {
     const labels = ran.result.labels!;
     const { width, height } = ran.plan.image;
     const legend = legendOf(labels, entry.card);
-    const result: ParseResult = { model: modelRefOf(entry), plan: ran.plan, timings: timingsOf(ran), width, height, legend, labels };
+    const result: ParseResult = {
+      model: modelRefOf(entry),
+      plan: ran.plan,
+      timings: timingsOf(ran),
+      width,
+      height,
+      legend,
+      labels,
+    };
     if (request.format === 'png') result.png = await encodeLabelPng(labels, width, height);
-    if (request.format === 'overlay') result.png = await encodeOverlayPng(ran.image, colourLayer(labels, entry.card), maxPixels);
+    if (request.format === 'overlay')
+      result.png = await encodeOverlayPng(ran.image, colourLayer(labels, entry.card), maxPixels);
     if (request.format === 'json') {
       const byId = new Map(legend.map((l) => [l.id, l]));
       result.masks = [...encodeMasks(labels, width, height)].map(([id, rle]) => {

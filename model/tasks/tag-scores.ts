@@ -58,7 +58,8 @@ export function insideCells(grid: CellGrid, image: { width: number; height: numb
   for (let i = 0; i < grid.rows; i++) {
     const y = inside(grid.originY + i * grid.stepY, grid.windowHeight, image.height);
     for (let j = 0; j < grid.cols; j++) {
-      if (y * inside(grid.originX + j * grid.stepX, grid.windowWidth, image.width) >= MIN_WINDOW_INSIDE) cells.push(i * grid.cols + j);
+      if (y * inside(grid.originX + j * grid.stepX, grid.windowWidth, image.width) >= MIN_WINDOW_INSIDE)
+        cells.push(i * grid.cols + j);
     }
   }
   return cells.length > 0 ? Int32Array.from(cells) : Int32Array.from({ length: grid.rows * grid.cols }, (_, c) => c);
@@ -109,8 +110,16 @@ function regionAround(plane: Float32Array, rows: number, cols: number, start: nu
     const cell = stack.pop()!;
     const i = Math.floor(cell / cols);
     const j = cell % cols;
-    top = Math.min(top, i); bottom = Math.max(bottom, i); left = Math.min(left, j); right = Math.max(right, j);
-    const neighbours = [i > 0 ? cell - cols : -1, i < rows - 1 ? cell + cols : -1, j > 0 ? cell - 1 : -1, j < cols - 1 ? cell + 1 : -1];
+    top = Math.min(top, i);
+    bottom = Math.max(bottom, i);
+    left = Math.min(left, j);
+    right = Math.max(right, j);
+    const neighbours = [
+      i > 0 ? cell - cols : -1,
+      i < rows - 1 ? cell + cols : -1,
+      j > 0 ? cell - 1 : -1,
+      j < cols - 1 ? cell + 1 : -1,
+    ];
     for (const n of neighbours) {
       if (n >= 0 && !seen[n] && plane[n] >= threshold) {
         seen[n] = 1;
@@ -124,7 +133,11 @@ function regionAround(plane: Float32Array, rows: number, cols: number, start: nu
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 /** Each cell stands for the area half a step around its centre; boxes are clipped to the image. */
-function cellsToBox(region: { top: number; bottom: number; left: number; right: number }, grid: CellGrid, image: { width: number; height: number }): Box {
+function cellsToBox(
+  region: { top: number; bottom: number; left: number; right: number },
+  grid: CellGrid,
+  image: { width: number; height: number },
+): Box {
   const x0 = clamp(Math.floor(grid.originX + (region.left - 0.5) * grid.stepX), 0, image.width);
   const x1 = clamp(Math.ceil(grid.originX + (region.right + 0.5) * grid.stepX), 0, image.width);
   const y0 = clamp(Math.floor(grid.originY + (region.top - 0.5) * grid.stepY), 0, image.height);
@@ -132,8 +145,14 @@ function cellsToBox(region: { top: number; bottom: number; left: number; right: 
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-export function tagsFromMap(map: DenseMap, kind: OutputKind, grid: CellGrid, image: { width: number; height: number },
-  labels: Card['labels'], request: TagRequest): Tag[] {
+export function tagsFromMap(
+  map: DenseMap,
+  kind: OutputKind,
+  grid: CellGrid,
+  image: { width: number; height: number },
+  labels: Card['labels'],
+  request: TagRequest,
+): Tag[] {
   const cells = map.rows * map.cols;
   const probs = probabilities(map, kind);
   const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);

@@ -21,7 +21,10 @@ async function finishedInputs(settings: BatchSettings): Promise<Set<string>> {
   if (!settings.resume) return new Set();
   try {
     const { done, tornBytes } = await readFinished(settings.out!, settings.format);
-    if (tornBytes > 0) process.stderr.write(`tag: dropped a torn last line (${tornBytes} bytes) of ${settings.out}; its input is tagged again\n`);
+    if (tornBytes > 0)
+      process.stderr.write(
+        `tag: dropped a torn last line (${tornBytes} bytes) of ${settings.out}; its input is tagged again\n`,
+      );
     return done;
   } catch (error) {
     throw new UsageError(`--resume cannot read ${settings.out} as ${settings.format}: ${(error as Error).message}`);
@@ -29,7 +32,8 @@ async function finishedInputs(settings: BatchSettings): Promise<Set<string>> {
 }
 
 function openTagger(settings: BatchSettings, job: Job): Promise<Tagger> {
-  if (settings.server) return Promise.resolve(remoteTagger(settings.server, job, { ...DEFAULT_RETRY, retries: settings.retries }));
+  if (settings.server)
+    return Promise.resolve(remoteTagger(settings.server, job, { ...DEFAULT_RETRY, retries: settings.retries }));
   return openLocalTagger({ ...settings.local, concurrency: settings.concurrency }, job);
 }
 
@@ -37,7 +41,11 @@ export async function tagBatch(settings: BatchSettings, stop: AbortSignal): Prom
   const done = await finishedInputs(settings);
   if (settings.masksDir) await mkdir(settings.masksDir, { recursive: true });
   const format = rowFormat(settings.format, settings.task);
-  const tagger = await openTagger(settings, { task: settings.task, options: settings.options, masksDir: settings.masksDir });
+  const tagger = await openTagger(settings, {
+    task: settings.task,
+    options: settings.options,
+    masksDir: settings.masksDir,
+  });
   // opened only once the back end is up, so a run that cannot start leaves an earlier output alone
   const sink = openSink(settings.out, settings.resume, format.header);
   const tally: Tally = { queued: 0, done: 0, failed: 0, skipped: 0, listed: false };

@@ -17,7 +17,10 @@ import { DEFAULT_RETRY } from './retry.ts';
 import { parseShard, type Shard } from './shard.ts';
 
 export class UsageError extends Error {
-  constructor(message: string, readonly help = '') {
+  constructor(
+    message: string,
+    readonly help = '',
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -62,7 +65,13 @@ const numberList = (text: string) => {
 };
 
 /** Comma-separated names; the option may also be repeated. */
-const nameList = (text: string, previous: string[] = []) => [...previous, ...text.split(',').map((s) => s.trim()).filter(Boolean)];
+const nameList = (text: string, previous: string[] = []) => [
+  ...previous,
+  ...text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 const serverUrl = (text: string) => {
   try {
@@ -84,31 +93,61 @@ const shardOption = (text: string) => {
 
 function program(): Command {
   return new Command('npm run tag --')
-    .description('Tag images (files, folders, globs, URLs, lists) in-process or with a running tagmap; one output row per input.')
+    .description(
+      'Tag images (files, folders, globs, URLs, lists) in-process or with a running tagmap; one output row per input.',
+    )
     .argument('[inputs...]', 'files, folders (recursive), globs, http(s) URLs, - (list on stdin), @list.txt')
     .option('--model <name>', 'model to use (default: the default model for the task)')
     .option('--topK <n>', 'at most this many tags per image', wholeNumber(LIMITS.topK.min))
     .option('--minScore <x>', `keep tags scoring at least this (${scoreMin}..${scoreMax})`, score)
     .addOption(new Option('--pool <how>', 'how a class map becomes one score').choices(SCORE_POOLINGS))
-    .option('--scales <list>', 'scales relative to the model\'s short side, e.g. 0.5,1,2', numberList)
+    .option('--scales <list>', "scales relative to the model's short side, e.g. 0.5,1,2", numberList)
     .addOption(new Option('--fuse <how>', 'how maps of several scales are fused').choices(FUSE_MODES))
     .option('--maxSide <px>', 'scale images down to at most this long side first', wholeNumber(LIMITS.maxSide.min))
-    .option('--density <d>', 'shift-and-stitch: d x d passes give cells every stride/d px', wholeNumber(LIMITS.density.min))
+    .option(
+      '--density <d>',
+      'shift-and-stitch: d x d passes give cells every stride/d px',
+      wholeNumber(LIMITS.density.min),
+    )
     .option('--include <labels>', 'only these labels as tags (comma-separated, repeatable)', nameList)
     .option('--exclude <labels>', 'never these labels as tags (comma-separated, repeatable)', nameList)
-    .addOption(new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)').choices(CARD_TASKS).default('tag'))
+    .addOption(
+      new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)')
+        .choices(CARD_TASKS)
+        .default('tag'),
+    )
     .option('--masks <dir>', 'folder for the label PNGs of --task parse (created if missing)')
     .option('--out <file>', 'output file (default: stdout)')
-    .addOption(new Option('--format <format>', 'output format (default: csv when --out ends in .csv, else jsonl)').choices(FORMAT_NAMES))
-    .option('--concurrency <n>', 'inputs in flight at once (default: 2 x workers in-process, 4 with --server)', wholeNumber(1))
+    .addOption(
+      new Option('--format <format>', 'output format (default: csv when --out ends in .csv, else jsonl)').choices(
+        FORMAT_NAMES,
+      ),
+    )
+    .option(
+      '--concurrency <n>',
+      'inputs in flight at once (default: 2 x workers in-process, 4 with --server)',
+      wholeNumber(1),
+    )
     .option('--resume', 'skip inputs that already have a row in --out, append the rest')
     .option('--shard <I/N>', 'take only shard I of N (stable hash of each input)', shardOption)
     .option('--server <url>', 'send images to a running tagmap instead of running models here', serverUrl)
-    .option('--retries <n>', `--server: retries on 503 and connection errors (default ${DEFAULT_RETRY.retries})`, wholeNumber(0))
-    .option('--urlAllow <list>', 'in-process: hosts, addresses or CIDR blocks whose URLs may be fetched although private', nameList)
+    .option(
+      '--retries <n>',
+      `--server: retries on 503 and connection errors (default ${DEFAULT_RETRY.retries})`,
+      wholeNumber(0),
+    )
+    .option(
+      '--urlAllow <list>',
+      'in-process: hosts, addresses or CIDR blocks whose URLs may be fetched although private',
+      nameList,
+    )
     .option('--models <dir>', 'in-process: folder of model folders (default: the bundled model/zoo)')
     .addOption(new Option('--device <device>', 'in-process: execution provider').choices(DEVICES))
-    .option('--workers <n>', 'in-process: inference worker threads (default: one per two cores, at most 4)', wholeNumber(1))
+    .option(
+      '--workers <n>',
+      'in-process: inference worker threads (default: one per two cores, at most 4)',
+      wholeNumber(1),
+    )
     .exitOverride();
 }
 
@@ -129,11 +168,20 @@ function settingsFrom(command: Command): BatchSettings {
   if (o.resume && !o.out) throw usage('--resume needs --out FILE (the rows of the earlier run)');
   if (o.task === 'parse' && !o.masks) throw usage('--task parse needs --masks DIR for the label PNGs');
   if (o.task !== 'parse' && o.masks) throw usage('--masks is only for --task parse');
-  if (o.server && (o.models || o.device || o.workers || o.urlAllow)) throw usage('--models, --device, --workers and --urlAllow are for in-process runs, not with --server');
+  if (o.server && (o.models || o.device || o.workers || o.urlAllow))
+    throw usage('--models, --device, --workers and --urlAllow are for in-process runs, not with --server');
   const format: FormatName = o.format ?? (/\.csv$/i.test(o.out ?? '') ? 'csv' : 'jsonl');
   const options: TagOptions = {
-    model: o.model, topK: o.topK, minScore: o.minScore, pool: o.pool, scales: o.scales, fuse: o.fuse,
-    maxSide: o.maxSide, density: o.density, include: o.include, exclude: o.exclude,
+    model: o.model,
+    topK: o.topK,
+    minScore: o.minScore,
+    pool: o.pool,
+    scales: o.scales,
+    fuse: o.fuse,
+    maxSide: o.maxSide,
+    density: o.density,
+    include: o.include,
+    exclude: o.exclude,
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TagOptions;
   return {

@@ -21,9 +21,38 @@ type Cell = string | number | boolean | undefined;
 // RFC 4180: CRLF line ends; fields with a comma, quote or line break quoted, quotes doubled
 const csvText = (records: Cell[][]) => stringify(records, { record_delimiter: 'windows', cast: { boolean: String } });
 
-const TAG_COLUMNS = ['input', 'ok', 'label', 'id', 'score', 'coverage', 'peak_x', 'peak_y',
-  'box_x', 'box_y', 'box_width', 'box_height', 'width', 'height', 'ms', 'error_code', 'error_message'];
-const PARSE_COLUMNS = ['input', 'ok', 'mask', 'label', 'id', 'share', 'width', 'height', 'ms', 'error_code', 'error_message'];
+const TAG_COLUMNS = [
+  'input',
+  'ok',
+  'label',
+  'id',
+  'score',
+  'coverage',
+  'peak_x',
+  'peak_y',
+  'box_x',
+  'box_y',
+  'box_width',
+  'box_height',
+  'width',
+  'height',
+  'ms',
+  'error_code',
+  'error_message',
+];
+const PARSE_COLUMNS = [
+  'input',
+  'ok',
+  'mask',
+  'label',
+  'id',
+  'share',
+  'width',
+  'height',
+  'ms',
+  'error_code',
+  'error_message',
+];
 
 /** One record per tag (or legend entry); an input with none still gets one record, with empty tag fields. */
 function csvRecords(row: Row, task: Task): Cell[][] {
@@ -35,8 +64,23 @@ function csvRecords(row: Row, task: Task): Cell[][] {
     return entries.map((l) => [row.input, true, row.mask, l?.name, l?.id, l?.share, ...size, undefined, undefined]);
   }
   const tags = row.tags.length > 0 ? row.tags : [undefined];
-  return tags.map((t) => [row.input, true, t?.label, t?.id, t?.score, t?.coverage, t?.peak.x, t?.peak.y,
-    t?.box.x, t?.box.y, t?.box.width, t?.box.height, ...size, undefined, undefined]);
+  return tags.map((t) => [
+    row.input,
+    true,
+    t?.label,
+    t?.id,
+    t?.score,
+    t?.coverage,
+    t?.peak.x,
+    t?.peak.y,
+    t?.box.x,
+    t?.box.y,
+    t?.box.width,
+    t?.box.height,
+    ...size,
+    undefined,
+    undefined,
+  ]);
 }
 
 export function rowFormat(name: FormatName, task: Task): RowFormat {

@@ -19,25 +19,37 @@ export interface Progress {
   stop(): void;
 }
 
-const rate = (tally: Tally, startedAt: number) => (tally.done + tally.failed) / Math.max(1e-3, (performance.now() - startedAt) / 1000);
+const rate = (tally: Tally, startedAt: number) =>
+  (tally.done + tally.failed) / Math.max(1e-3, (performance.now() - startedAt) / 1000);
 
 export function summary(tally: Tally, startedAt: number): string {
   const seconds = (performance.now() - startedAt) / 1000;
-  return `tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped ` +
-    `in ${seconds.toFixed(1)} s (${rate(tally, startedAt).toFixed(2)} images/s)`;
+  return (
+    `tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped ` +
+    `in ${seconds.toFixed(1)} s (${rate(tally, startedAt).toFixed(2)} images/s)`
+  );
 }
 
 function barProgress(tally: Tally, startedAt: number, stream: NodeJS.WriteStream): Progress {
-  const bar = new cliProgress.SingleBar({
-    stream,
-    format: '{bar} {value}/{total}{more} | {rate} images/s | ETA {eta_formatted} | {failed} failed, {skipped} skipped',
-    hideCursor: true,
-    etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format:
+        '{bar} {value}/{total}{more} | {rate} images/s | ETA {eta_formatted} | {failed} failed, {skipped} skipped',
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   const update = () => {
     if (tally.queued === 0) return; // an empty bar would read 100%
-    const payload = { more: tally.listed ? '' : '+', rate: rate(tally, startedAt).toFixed(1), failed: tally.failed, skipped: tally.skipped };
+    const payload = {
+      more: tally.listed ? '' : '+',
+      rate: rate(tally, startedAt).toFixed(1),
+      failed: tally.failed,
+      skipped: tally.skipped,
+    };
     if (!started) bar.start(tally.queued, 0, payload);
     started = true;
     bar.setTotal(tally.queued);
@@ -61,8 +73,10 @@ function lineProgress(tally: Tally, startedAt: number, stream: NodeJS.WritableSt
     const left = tally.queued - tally.done - tally.failed;
     const perSecond = rate(tally, startedAt);
     const eta = tally.listed && perSecond > 0 ? `, ETA ${Math.ceil(left / perSecond)} s` : '';
-    stream.write(`tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped, ${left}${tally.listed ? '' : '+'} waiting, ` +
-      `${perSecond.toFixed(2)} images/s${eta}\n`);
+    stream.write(
+      `tag: ${tally.done} done, ${tally.failed} failed, ${tally.skipped} skipped, ` +
+        `${left}${tally.listed ? '' : '+'} waiting, ${perSecond.toFixed(2)} images/s${eta}\n`,
+    );
   }, everyMs);
   timer.unref();
   return { update: () => undefined, stop: () => clearInterval(timer) };

@@ -32,7 +32,11 @@ function queryOf(options: Record<string, unknown>): URLSearchParams {
   return query;
 }
 
-async function requestFor(input: string, endpoint: URL, options: Record<string, unknown>): Promise<{ url: URL; init: () => RequestInit }> {
+async function requestFor(
+  input: string,
+  endpoint: URL,
+  options: Record<string, unknown>,
+): Promise<{ url: URL; init: () => RequestInit }> {
   if (isUrl(input)) {
     const body = JSON.stringify({ url: input, ...options });
     return { url: endpoint, init: () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body }) };
@@ -53,7 +57,8 @@ export function remoteTagger(server: URL, job: Job, retry: RetryPolicy): Tagger 
   const base = server.href.endsWith('/') ? server : new URL(`${server.href}/`);
   const endpoint = new URL(job.task === 'tag' ? 'v1/tags' : 'v1/parse', base);
   const { model, scales, maxSide, density, fuse } = job.options;
-  const options: Record<string, unknown> = job.task === 'tag' ? { ...job.options } : { model, scales, maxSide, density, fuse, format: 'json' };
+  const options: Record<string, unknown> =
+    job.task === 'tag' ? { ...job.options } : { model, scales, maxSide, density, fuse, format: 'json' };
 
   return {
     async run(input, signal): Promise<Outcome> {

@@ -41,7 +41,8 @@ async function jsonlInputs(file: string, done: Set<string>): Promise<void> {
     } catch {
       input = undefined;
     }
-    if (typeof input !== 'string') throw new Error(`${file}:${lineNo} is not a tagmap JSONL row; --resume needs the output of an earlier run`);
+    if (typeof input !== 'string')
+      throw new Error(`${file}:${lineNo} is not a tagmap JSONL row; --resume needs the output of an earlier run`);
     done.add(input);
   }
 }
@@ -59,7 +60,10 @@ export interface ResumeState {
 /** Reads the rows already in `file` (none when it does not exist yet). */
 export async function readFinished(file: string, format: FormatName): Promise<ResumeState> {
   const done = new Set<string>();
-  const exists = await open(file, 'r').then((h) => h.close().then(() => true), () => false);
+  const exists = await open(file, 'r').then(
+    (h) => h.close().then(() => true),
+    () => false,
+  );
   if (!exists) return { done, tornBytes: 0 };
   const tornBytes = await dropTornTail(file);
   await (format === 'jsonl' ? jsonlInputs(file, done) : csvInputs(file, done));

@@ -47,14 +47,22 @@ const describe = (error: unknown) => {
  * fetch() with retries. `stop` abandons waiting between attempts (the request in flight is let finish:
  * its answer is written as a row).
  */
-export async function fetchWithRetry(url: URL, init: () => RequestInit, policy: RetryPolicy, stop: AbortSignal): Promise<Response> {
+export async function fetchWithRetry(
+  url: URL,
+  init: () => RequestInit,
+  policy: RetryPolicy,
+  stop: AbortSignal,
+): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
       response = await fetch(url, { ...init(), signal: AbortSignal.timeout(policy.timeoutMs) });
     } catch (error) {
       if (attempt >= policy.retries) {
-        throw new BatchError('server_unreachable', `${url.origin} did not answer after ${attempt + 1} tries: ${describe(error)}`);
+        throw new BatchError(
+          'server_unreachable',
+          `${url.origin} did not answer after ${attempt + 1} tries: ${describe(error)}`,
+        );
       }
       await sleep(backoffMs(attempt, policy), stop);
       continue;

@@ -23,7 +23,6 @@ export interface RowError {
 }
 
 export type Row =
-  | ({ input: string; ok: true } & Outcome & { ms: number })
-  | { input: string; ok: false; error: RowError };
+  ({ input: string; ok: true } & Outcome & { ms: number }) | { input: string; ok: false; error: RowError };
 
 export const isParseOutcome = (outcome: Outcome): outcome is ParseOutcome => 'mask' in outcome;

@@ -86,7 +86,8 @@ export async function runBatch(settings: RunSettings, parts: RunParts): Promise<
       row = { input, ok: false, error: rowError(error) };
       const { code, message } = row.error;
       if (USAGE_CODES.has(code) || STOP_CODES.has(code)) {
-        if (!end.usageError && !end.stopError) end[USAGE_CODES.has(code) ? 'usageError' : 'stopError'] = new BatchError(code, message);
+        if (!end.usageError && !end.stopError)
+          end[USAGE_CODES.has(code) ? 'usageError' : 'stopError'] = new BatchError(code, message);
         halt.abort();
         return;
       }

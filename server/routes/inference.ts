@@ -41,7 +41,8 @@ export function inferenceRoutes(deps: InferenceDeps): Router {
   const { tagmap, fetchUrl, maxUploadBytes, metrics, lifecycle } = deps;
   const router = Router();
   const acceptingWork: RequestHandler = (_req, _res, next) => {
-    if (lifecycle.draining) return next(new TagmapError('shutting_down', 'the server is shutting down; retry on another replica'));
+    if (lifecycle.draining)
+      return next(new TagmapError('shutting_down', 'the server is shutting down; retry on another replica'));
     if (!tagmap.isReady()) return next(new TagmapError('not_ready', 'the models are still loading; retry shortly'));
     next();
   };
@@ -71,7 +72,11 @@ export function inferenceRoutes(deps: InferenceDeps): Router {
     const { image, options } = await readImageRequest(req, 'classmap', fetchUrl, maxUploadBytes);
     const result = observed(await tagmap.classMap(image, options));
     res.set(resultHeaders(result));
-    sendClassMap(res, result, req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream');
+    sendClassMap(
+      res,
+      result,
+      req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream',
+    );
   });
 
   return router;

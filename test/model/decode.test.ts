@@ -9,7 +9,10 @@ const photo = (name: string) => readFileSync(new URL(name, photos));
 const options = { channels: 3 as const, maxPixels: 40_000_000 };
 
 async function failure(promise: Promise<unknown>): Promise<TagmapError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'expected the decode to fail').toBeDefined();
   return error as TagmapError;
 }
@@ -38,7 +41,11 @@ describe('decodeImage', () => {
   });
 
   it('flattens transparent pixels onto white', async () => {
-    const transparent = await sharp({ create: { width: 4, height: 2, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const transparent = await sharp({
+      create: { width: 4, height: 2, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .png()
+      .toBuffer();
     const image = await decodeImage(transparent, options);
     expect([...image.data]).toEqual(new Array(4 * 2 * 3).fill(255));
   });
@@ -76,9 +83,15 @@ describe('decodeImage', () => {
   });
 
   it('reads only the first frame of a multi-page image', async () => {
-    const red = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#ff0000' } }).png().toBuffer();
-    const blue = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#0000ff' } }).png().toBuffer();
-    const gif = await sharp([red, blue], { join: { animated: true } }).gif().toBuffer();
+    const red = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer();
+    const blue = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#0000ff' } })
+      .png()
+      .toBuffer();
+    const gif = await sharp([red, blue], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const image = await decodeImage(gif, options);
     expect([image.width, image.height]).toEqual([3, 2]);
     expect([...image.data.subarray(0, 3)]).toEqual([255, 0, 0]);
@@ -88,7 +101,10 @@ describe('decodeImage', () => {
     const bytes = photo('exif-orientation/Landscape_6.jpg');
     expect(await readHeader(bytes, 40_000_000)).toEqual({ format: 'jpeg', width: 600, height: 450 });
     const small = await decodeImage(bytes, { ...options, size: { width: 60, height: 45 } });
-    const reference = await decodeImage(photo('exif-orientation/Landscape_1.jpg'), { ...options, size: { width: 60, height: 45 } });
+    const reference = await decodeImage(photo('exif-orientation/Landscape_1.jpg'), {
+      ...options,
+      size: { width: 60, height: 45 },
+    });
     expect([small.width, small.height, small.data.length]).toEqual([60, 45, 60 * 45 * 3]);
     let difference = 0;
     for (let p = 0; p < small.data.length; p++) difference += Math.abs(small.data[p] - reference.data[p]);

@@ -14,8 +14,13 @@ beforeAll(() => {
   torch = torchClassifiers();
 }, 120_000);
 afterAll(() => scratch.remove());
-const tenLabels = () => labelsFile(scratch.dir, Array.from({ length: 10 }, (_, i) => `class ${i}`));
-const attempt = (file: string, labels = tenLabels()) => importModel({ file, name: 'bad', labels, out: path.join(scratch.dir, 'out') });
+const tenLabels = () =>
+  labelsFile(
+    scratch.dir,
+    Array.from({ length: 10 }, (_, i) => `class ${i}`),
+  );
+const attempt = (file: string, labels = tenLabels()) =>
+  importModel({ file, name: 'bad', labels, out: path.join(scratch.dir, 'out') });
 
 describe('the importer refuses', () => {
   it('a file that is not ONNX, naming it', async () => {
@@ -24,25 +29,43 @@ describe('the importer refuses', () => {
   });
 
   it('a missing file', async () => {
-    await expect(attempt(path.join(scratch.dir, 'nowhere.onnx'))).rejects.toThrow(/cannot read .*nowhere\.onnx: ENOENT/);
+    await expect(attempt(path.join(scratch.dir, 'nowhere.onnx'))).rejects.toThrow(
+      /cannot read .*nowhere\.onnx: ENOENT/,
+    );
   });
 
   it('a model without a classifier head, naming the node at the output', async () => {
-    await expect(attempt(path.join(torch, 'fully-convolutional.onnx'))).rejects.toThrow(/^no classifier head: MaxPool node '\/features\/features\.6\/MaxPool' at the output/);
+    await expect(attempt(path.join(torch, 'fully-convolutional.onnx'))).rejects.toThrow(
+      /^no classifier head: MaxPool node '\/features\/features\.6\/MaxPool' at the output/,
+    );
   });
 
   it('a head it cannot rewrite, naming the node', async () => {
-    await expect(attempt(path.join(torch, 'squared-head.onnx'))).rejects.toThrow(/^unsupported head: Mul node '\/Mul' has 2 non-constant inputs/);
+    await expect(attempt(path.join(torch, 'squared-head.onnx'))).rejects.toThrow(
+      /^unsupported head: Mul node '\/Mul' has 2 non-constant inputs/,
+    );
   });
 
   it('a labels file with the wrong number of labels', async () => {
-    const nine = labelsFile(scratch.dir, Array.from({ length: 9 }, (_, i) => `class ${i}`));
-    await expect(attempt(sharedModel('mnist-cntk.onnx'), nine)).rejects.toThrow(`${nine} has 9 labels but the model has 10 classes`);
+    const nine = labelsFile(
+      scratch.dir,
+      Array.from({ length: 9 }, (_, i) => `class ${i}`),
+    );
+    await expect(attempt(sharedModel('mnist-cntk.onnx'), nine)).rejects.toThrow(
+      `${nine} has 9 labels but the model has 10 classes`,
+    );
   });
 
   it('a window that does not match a fixed input size', async () => {
-    await expect(importModel({ file: sharedModel('mnist-cntk.onnx'), name: 'bad', labels: tenLabels(), out: path.join(scratch.dir, 'out'), window: 32 }))
-      .rejects.toThrow("--window 32 does not match the model's fixed input 28x28");
+    await expect(
+      importModel({
+        file: sharedModel('mnist-cntk.onnx'),
+        name: 'bad',
+        labels: tenLabels(),
+        out: path.join(scratch.dir, 'out'),
+        window: 32,
+      }),
+    ).rejects.toThrow("--window 32 does not match the model's fixed input 28x28");
   });
 });
 
@@ -54,10 +77,15 @@ describe('labels', () => {
   };
 
   it('load from text, a JSON array, and an ImageNet-style index, underscores read as spaces', () => {
-    expect(loadLabels(write('a.txt', 'tench\ngreat_white_shark\n\n'))).toEqual([{ name: 'tench' }, { name: 'great white shark' }]);
+    expect(loadLabels(write('a.txt', 'tench\ngreat_white_shark\n\n'))).toEqual([
+      { name: 'tench' },
+      { name: 'great white shark' },
+    ]);
     expect(loadLabels(write('a.json', '["cat", "dog"]'))).toEqual([{ name: 'cat' }, { name: 'dog' }]);
-    expect(loadLabels(write('b.json', '{"1": ["n02124075", "Egyptian_cat"], "0": ["n02123045", "tabby"]}')))
-      .toEqual([{ wnid: 'n02123045', name: 'tabby' }, { wnid: 'n02124075', name: 'Egyptian cat' }]);
+    expect(loadLabels(write('b.json', '{"1": ["n02124075", "Egyptian_cat"], "0": ["n02123045", "tabby"]}'))).toEqual([
+      { wnid: 'n02123045', name: 'tabby' },
+      { wnid: 'n02124075', name: 'Egyptian cat' },
+    ]);
   });
 
   it('refuse gaps in an index and empty names', () => {
@@ -67,9 +95,25 @@ describe('labels', () => {
 
   it('get WordNet parents from the first-hypernym chain of data.noun', () => {
     const wordnet = WordNet.open('/usr/share/wordnet');
-    expect(wordnet.parents('n02123045').slice(0, 5)).toEqual(['domestic cat', 'cat', 'feline', 'carnivore', 'placental']);
-    expect(wordnet.parents('n07920052')).toEqual(['coffee', 'beverage', 'food', 'substance', 'matter', 'physical entity', 'entity']);
+    expect(wordnet.parents('n02123045').slice(0, 5)).toEqual([
+      'domestic cat',
+      'cat',
+      'feline',
+      'carnivore',
+      'placental',
+    ]);
+    expect(wordnet.parents('n07920052')).toEqual([
+      'coffee',
+      'beverage',
+      'food',
+      'substance',
+      'matter',
+      'physical entity',
+      'entity',
+    ]);
     expect(() => wordnet.parents('n00000001')).toThrow(/has no noun synset at offset 1/);
-    expect(() => WordNet.open(scratch.dir)).toThrow(/cannot read WordNet nouns .*install Debian's wordnet-base or pass --wordnet DIR/);
+    expect(() => WordNet.open(scratch.dir)).toThrow(
+      /cannot read WordNet nouns .*install Debian's wordnet-base or pass --wordnet DIR/,
+    );
   });
 });

@@ -4,35 +4,61 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importModel } from '../../model/import/importer.ts';
+import { importModel, type ImportOptions } from '../../model/import/importer.ts';
 import { crop } from '../../model/import/seeded-input.ts';
 import { ModelRunner } from '../../model/import/verify.ts';
 import { labelsFile, magnitude, maxAbsDiff, runOriginal, scratchDir, sharedModel } from './import-fixtures.ts';
 
 const scratch = scratchDir();
 afterAll(() => scratch.remove());
+
+/** Imports a shared model into the scratch folder and opens the result (closed after the suite). */
+async function imported(options: Omit<ImportOptions, 'out'>) {
+  const out = path.join(scratch.dir, options.name);
+  const { card, checks } = await importModel({ ...options, file: sharedModel(options.file), out });
+  const runner = await ModelRunner.open(path.join(out, 'model.onnx'), card);
+  afterAll(() => runner.close());
+  return { card, checks, runner };
+}
 const digits = labelsFile(scratch.dir, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-const cifarClasses = labelsFile(scratch.dir, ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+const cifarClasses = labelsFile(scratch.dir, [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+]);
 
 /** White digits (DejaVu Sans, 22 px) on black, one per 28 px tile, tiles `pitch` px apart, drawn by sharp from SVG. */
-async function digitCanvas(rows: string[], pitch: number): Promise<{ data: Float32Array; width: number; height: number }> {
+async function digitCanvas(
+  rows: string[],
+  pitch: number,
+): Promise<{ data: Float32Array; width: number; height: number }> {
   const width = pitch * (rows[0].length - 1) + 28;
   const height = pitch * (rows.length - 1) + 28;
-  const texts = rows.flatMap((row, r) => [...row].map((digit, c) =>
-    `<text x="${c * pitch + 14}" y="${r * pitch + 22}" font-family="DejaVu Sans" font-size="22" fill="white" text-anchor="middle">${digit}</text>`));
+  const texts = rows.flatMap((row, r) =>
+    [...row].map(
+      (digit, c) =>
+        `<text x="${c * pitch + 14}" y="${r * pitch + 22}" font-family="DejaVu Sans" font-size="22" fill="white" text-anchor="middle">${digit}</text>`,
+    ),
+  );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="black"/>${texts.join('')}</svg>`;
   const { data } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
   return { data: Float32Array.from(data), width, height };
 }
 
 describe('importing mnist-cntk (Reshape -> MatMul -> Add, CNTK)', async () => {
-  const out = path.join(scratch.dir, 'mnist');
-  const { card, checks } = await importModel({ file: sharedModel('mnist-cntk.onnx'), name: 'mnist', labels: digits, out });
-  const runner = await ModelRunner.open(path.join(out, 'model.onnx'), card);
-  afterAll(() => runner.close());
+  const { card, checks, runner } = await imported({ file: 'mnist-cntk.onnx', name: 'mnist', labels: digits });
 
   it('rewrites the MatMul and its bias Add as one Conv over the 16x4x4 map and passes every check', () => {
-    expect(card.source.kind === 'imported' && card.source.rewrites).toContain("MatMul node 'Times212' + Add 'Plus214' (256 -> 10) -> Conv 10x16x4x4");
+    expect(card.source.kind === 'imported' && card.source.rewrites).toContain(
+      "MatMul node 'Times212' + Add 'Plus214' (256 -> 10) -> Conv 10x16x4x4",
+    );
     expect(card.geometry).toEqual({ window: 28, stride: 6, offset: 0, exact: false });
     expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
@@ -72,25 +98,40 @@ describe('importing mnist-cntk (Reshape -> MatMul -> Add, CNTK)', async () => {
 });
 
 describe('importing cifar10-tutorial (Reshape -> Gemm with transB, PyTorch 1.7)', async () => {
-  const out = path.join(scratch.dir, 'cifar');
-  const { card, checks } = await importModel({
-    file: sharedModel('cifar10-tutorial.onnx'), name: 'cifar', labels: cifarClasses, out, scale: 1 / 255, mean: [0.5], std: [0.5],
+  const { card, checks, runner } = await imported({
+    file: 'cifar10-tutorial.onnx',
+    name: 'cifar',
+    labels: cifarClasses,
+    scale: 1 / 255,
+    mean: [0.5],
+    std: [0.5],
   });
-  const runner = await ModelRunner.open(path.join(out, 'model.onnx'), card);
-  afterAll(() => runner.close());
 
   it('rewrites the Gemm as a Conv over the 24x10x10 map and passes every check', () => {
-    expect(card.source.kind === 'imported' && card.source.rewrites).toContain("Gemm node 'Gemm_11' (2400 -> 10) -> Conv 10x24x10x10");
-    expect(card.input).toMatchObject({ color: 'rgb', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], minSide: 32 });
+    expect(card.source.kind === 'imported' && card.source.rewrites).toContain(
+      "Gemm node 'Gemm_11' (2400 -> 10) -> Conv 10x24x10x10",
+    );
+    expect(card.input).toMatchObject({
+      color: 'rgb',
+      scale: 1 / 255,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      minSide: 32,
+    });
     expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   it('gives the original scores on a real photo crop at 32 px, and a 5x13 grid on a 40x56 input', async () => {
-    const pixels = await sharp(path.resolve(import.meta.dirname, '../../../shared/photos/chelsea.png')).resize(56, 40).raw().toBuffer();
+    const pixels = await sharp(path.resolve(import.meta.dirname, '../../../shared/photos/chelsea.png'))
+      .resize(56, 40)
+      .raw()
+      .toBuffer();
     const planar = (width: number, height: number, x0: number) => {
       const data = new Float32Array(3 * width * height);
       for (let c = 0; c < 3; c++) {
-        for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = (pixels[(y * 56 + x0 + x) * 3 + c] / 255 - 0.5) / 0.5;
+        for (let y = 0; y < height; y++)
+          for (let x = 0; x < width; x++)
+            data[(c * height + y) * width + x] = (pixels[(y * 56 + x0 + x) * 3 + c] / 255 - 0.5) / 0.5;
       }
       return { dims: [1, 3, height, width], data };
     };

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importModel, type ImportResult } from '../../model/import/importer.ts';
 import { seededInput } from '../../model/import/seeded-input.ts';
 import { ModelRunner } from '../../model/import/verify.ts';
-import { labelsFile, magnitude, maxAbsDiff, runOriginal, scratchDir, softmax, torchClassifiers } from './import-fixtures.ts';
+import {
+  labelsFile,
+  magnitude,
+  maxAbsDiff,
+  runOriginal,
+  scratchDir,
+  softmax,
+  torchClassifiers,
+} from './import-fixtures.ts';
 
 const scratch = scratchDir();
 const classes = Array.from({ length: 10 }, (_, i) => `class ${i}`);
@@ -19,17 +27,51 @@ afterAll(() => scratch.remove());
 const imports = new Map<string, ImportResult>();
 async function imported(name: string): Promise<ImportResult> {
   if (!imports.has(name)) {
-    imports.set(name, await importModel({ file: path.join(torch, `${name}.onnx`), name, labels: labelsFile(scratch.dir, classes), out: path.join(scratch.dir, name) }));
+    imports.set(
+      name,
+      await importModel({
+        file: path.join(torch, `${name}.onnx`),
+        name,
+        labels: labelsFile(scratch.dir, classes),
+        out: path.join(scratch.dir, name),
+      }),
+    );
   }
   return imports.get(name)!;
 }
 
 const cases = [
-  { name: 'flatten-gemm', rewrite: "Gemm node '/classifier/classifier.1/Gemm' (576 -> 32) -> Conv 32x16x6x6", exact: true, softmax: true },
-  { name: 'flatten-gemm-transb0', rewrite: "Gemm node '/classifier/classifier.1/Gemm' (576 -> 32) -> Conv 32x16x6x6", exact: true, softmax: true },
-  { name: 'avgpool-gemm', rewrite: "GlobalAveragePool node '/pool/GlobalAveragePool' -> AveragePool 8x8, stride 1 (the last feature map at the window size)", exact: false, softmax: false },
-  { name: 'maxpool-gemm', rewrite: "MaxPool node '/pool/MaxPool' -> MaxPool 8x8, stride 1 (the last feature map at the window size)", exact: false, softmax: false },
-  { name: 'mean-gemm', rewrite: "ReduceMean node '/ReduceMean' -> AveragePool 8x8, stride 1 (the last feature map at the window size)", exact: false, softmax: false },
+  {
+    name: 'flatten-gemm',
+    rewrite: "Gemm node '/classifier/classifier.1/Gemm' (576 -> 32) -> Conv 32x16x6x6",
+    exact: true,
+    softmax: true,
+  },
+  {
+    name: 'flatten-gemm-transb0',
+    rewrite: "Gemm node '/classifier/classifier.1/Gemm' (576 -> 32) -> Conv 32x16x6x6",
+    exact: true,
+    softmax: true,
+  },
+  {
+    name: 'avgpool-gemm',
+    rewrite:
+      "GlobalAveragePool node '/pool/GlobalAveragePool' -> AveragePool 8x8, stride 1 (the last feature map at the window size)",
+    exact: false,
+    softmax: false,
+  },
+  {
+    name: 'maxpool-gemm',
+    rewrite: "MaxPool node '/pool/MaxPool' -> MaxPool 8x8, stride 1 (the last feature map at the window size)",
+    exact: false,
+    softmax: false,
+  },
+  {
+    name: 'mean-gemm',
+    rewrite: "ReduceMean node '/ReduceMean' -> AveragePool 8x8, stride 1 (the last feature map at the window size)",
+    exact: false,
+    softmax: false,
+  },
 ];
 
 describe.each(cases)('importing the torchvision-style $name', ({ name, rewrite, exact, softmax: endsInSoftmax }) => {

@@ -8,7 +8,10 @@ import { createTagmap } from '../../model/index.ts';
 import { modelsFolder, photo, testConfig } from './zoo.ts';
 
 async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'expected a rejection').toBeDefined();
   return error as { code?: string; message: string };
 }
@@ -28,7 +31,10 @@ describe('start-up', () => {
   it('fails on a bad card, naming the file and the field', async () => {
     const folder = modelsFolder(['camvid'], true);
     try {
-      const file = editCard(path.join(folder.dir, 'camvid'), (card) => { card.geometry.window = 'large'; delete card.input.std; });
+      const file = editCard(path.join(folder.dir, 'camvid'), (card) => {
+        card.geometry.window = 'large';
+        delete card.input.std;
+      });
       const error = await rejection(createTagmap(testConfig(folder.dir)));
       expect(error.message).toContain(file);
       expect(error.message).toContain('geometry.window');
@@ -52,7 +58,9 @@ describe('start-up', () => {
   it('is never ready when the model disagrees with its card (label count)', async () => {
     const folder = modelsFolder(['camvid'], true);
     try {
-      editCard(path.join(folder.dir, 'camvid'), (card) => { card.labels.pop(); });
+      editCard(path.join(folder.dir, 'camvid'), (card) => {
+        card.labels.pop();
+      });
       const tagmap = await createTagmap(testConfig(folder.dir));
       const error = await rejection(tagmap.ready());
       expect(error.message).toMatch(/camvid: output .* labels need/);
@@ -66,7 +74,13 @@ describe('start-up', () => {
   it('on device auto reports the provider it got and logs a CUDA fallback once, not once per worker', async () => {
     const folder = modelsFolder(['camvid']);
     const warnings: string[] = [];
-    const tagmap = await createTagmap(testConfig(folder.dir, { device: 'auto', workers: 2, logger: { info: () => undefined, warn: (m) => warnings.push(m) } }));
+    const tagmap = await createTagmap(
+      testConfig(folder.dir, {
+        device: 'auto',
+        workers: 2,
+        logger: { info: () => undefined, warn: (m) => warnings.push(m) },
+      }),
+    );
     try {
       await tagmap.ready();
       const result = await tagmap.tag(photo('coffee.png'), { model: 'camvid' });

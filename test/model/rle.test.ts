@@ -13,8 +13,12 @@ describe('COCO RLE masks', () => {
 
   it('round-trips random label maps, one mask per present label, covering every pixel once', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (const [width, height] of [[1, 1], [17, 5], [64, 48]]) {
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const [width, height] of [
+      [1, 1],
+      [17, 5],
+      [64, 48],
+    ]) {
       const labels = Uint8Array.from({ length: width * height }, () => Math.floor(random() * random() * 6));
       const masks = encodeMasks(labels, width, height);
       expect([...masks.keys()].sort()).toEqual([...new Set(labels)].sort());

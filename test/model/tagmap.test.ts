@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, 'expected a rejection').toBeDefined();
   return error as { code: string; message: string };
 }
@@ -38,7 +41,9 @@ async function rejection(promise: Promise<unknown>) {
 describe('tag()', () => {
   it('names the model with the sha256 of its model.onnx, and reports the plan and timings', async () => {
     const result = await tagmap.tag(photo('chelsea.png'), { model: 'camvid' });
-    const sha256 = createHash('sha256').update(readFileSync(path.join(zooModelDir('camvid'), 'model.onnx'))).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(readFileSync(path.join(zooModelDir('camvid'), 'model.onnx')))
+      .digest('hex');
     expect(result.model).toEqual({ name: 'camvid', version: tagmap.card('camvid').version, sha256 });
     expect(result.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1], density: 1, provider: 'cpu' });
     expect(result.plan.grid.rows * result.plan.grid.cols).toBeGreaterThan(1);
@@ -68,9 +73,19 @@ describe('tag()', () => {
 
   it('keeps only included labels and drops excluded ones', async () => {
     const names = tagmap.card('camvid').labels.map((l) => l.name);
-    const only = await tagmap.tag(photo('coffee.png'), { model: 'camvid', include: [names[2], names[5]], minScore: 0, topK: 10 });
+    const only = await tagmap.tag(photo('coffee.png'), {
+      model: 'camvid',
+      include: [names[2], names[5]],
+      minScore: 0,
+      topK: 10,
+    });
     expect(only.tags.map((t) => t.label).sort()).toEqual([names[2], names[5]].sort());
-    const without = await tagmap.tag(photo('coffee.png'), { model: 'camvid', exclude: [names[0]], minScore: 0, topK: names.length });
+    const without = await tagmap.tag(photo('coffee.png'), {
+      model: 'camvid',
+      exclude: [names[0]],
+      minScore: 0,
+      topK: names.length,
+    });
     expect(without.tags.map((t) => t.label)).not.toContain(names[0]);
     expect(without.tags).toHaveLength(names.length - 1);
   });
@@ -101,7 +116,11 @@ describe('tag()', () => {
 
   it('gives every EXIF orientation of a photo the same confident tags, each peaking inside its upright box', async () => {
     const tagsOf = async (n: number) => {
-      const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', topK: 11, minScore: 0 });
+      const result = await tagmap.tag(photo(`exif-orientation/Landscape_${n}.jpg`), {
+        model: 'camvid',
+        topK: 11,
+        minScore: 0,
+      });
       expect(result.plan.image, `Landscape_${n}`).toEqual({ width: 600, height: 450 });
       return result.tags;
     };
@@ -134,7 +153,9 @@ describe('tag()', () => {
 
   it('tags CamVid street scenes with road and building or sky, each with a score, box and peak', async () => {
     for (const name of STREETS) {
-      const result = await tagmap.tag(readFileSync(path.join(camvidTest, 'images', `${name}.jpg`)), { model: 'camvid' });
+      const result = await tagmap.tag(readFileSync(path.join(camvidTest, 'images', `${name}.jpg`)), {
+        model: 'camvid',
+      });
       const labels = result.tags.map((t) => t.label);
       expect(labels, name).toContain('road');
       expect(labels.includes('building') || labels.includes('sky'), `${name}: ${labels}`).toBe(true);
@@ -155,20 +176,46 @@ describe('classMap()', () => {
     // rebuild the padded input the same way and run single windows through onnxruntime
     const [plan] = layoutScales(await readHeader(bytes, 40_000_000), card, { scales: [1], maxSide: 2048, density: 2 });
     const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels: 40_000_000, size: plan });
-    const canvas = buildTensor(resized, { padLeft: plan.padLeft, padTop: plan.padTop, left: 0, top: 0, width: plan.canvasWidth, height: plan.canvasHeight }, card.input);
-    const { session } = await openSession(path.join(zooModelDir('camvid'), 'model.onnx'), { device: 'cpu', intraOpThreads: 1 });
+    const canvas = buildTensor(
+      resized,
+      {
+        padLeft: plan.padLeft,
+        padTop: plan.padTop,
+        left: 0,
+        top: 0,
+        width: plan.canvasWidth,
+        height: plan.canvasHeight,
+      },
+      card.input,
+    );
+    const { session } = await openSession(path.join(zooModelDir('camvid'), 'model.onnx'), {
+      device: 'cpu',
+      intraOpThreads: 1,
+    });
     const { window, offset } = card.geometry;
     const C = card.input.channels;
     let worst = 0;
-    for (const [I, J] of [[0, 0], [1, 1], [0, 1], [rows - 1, cols - 1], [Math.floor(rows / 2), Math.floor(cols / 3)], [rows - 2, 3]]) {
+    for (const [I, J] of [
+      [0, 0],
+      [1, 1],
+      [0, 1],
+      [rows - 1, cols - 1],
+      [Math.floor(rows / 2), Math.floor(cols / 3)],
+      [rows - 2, 3],
+    ]) {
       const x0 = offset + J * plan.shiftStep;
       const y0 = offset + I * plan.shiftStep;
       const crop = new Float32Array(C * window * window);
-      for (let c = 0; c < C; c++) for (let y = 0; y < window; y++) for (let x = 0; x < window; x++) {
-        crop[(c * window + y) * window + x] = canvas[(c * plan.canvasHeight + y0 + y) * plan.canvasWidth + x0 + x];
-      }
-      const out = await runSession(session, card.input.name, { dims: [1, C, window, window], data: crop }, [card.output.name]);
-      for (let k = 0; k < K; k++) worst = Math.max(worst, Math.abs(out[card.output.name].data[k] - result.data[(k * rows + I) * cols + J]));
+      for (let c = 0; c < C; c++)
+        for (let y = 0; y < window; y++)
+          for (let x = 0; x < window; x++) {
+            crop[(c * window + y) * window + x] = canvas[(c * plan.canvasHeight + y0 + y) * plan.canvasWidth + x0 + x];
+          }
+      const out = await runSession(session, card.input.name, { dims: [1, C, window, window], data: crop }, [
+        card.output.name,
+      ]);
+      for (let k = 0; k < K; k++)
+        worst = Math.max(worst, Math.abs(out[card.output.name].data[k] - result.data[(k * rows + I) * cols + J]));
     }
     await session.release();
     expect(worst).toBeLessThan(1e-3);
@@ -193,17 +240,27 @@ describe('parse()', () => {
     const { data, info } = await sharp(result.png!).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect(info).toMatchObject({ width: 480, height: 360, channels: 1 });
     expect(Buffer.compare(data, Buffer.from(result.labels))).toBe(0);
-    expect(Array.from(result.labels).reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(tagmap.card('camvid').labels.length);
+    expect(Array.from(result.labels).reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(
+      tagmap.card('camvid').labels.length,
+    );
   });
 
   it('labels CamVid test pixels about as accurately as the card says the trainer measured', async () => {
     // every 10th test image: 24 street scenes; void pixels are not scored, as in training's metrics
-    const names = readdirSync(path.join(camvidTest, 'images')).sort().filter((_, n) => n % 10 === 0);
+    const names = readdirSync(path.join(camvidTest, 'images'))
+      .sort()
+      .filter((_, n) => n % 10 === 0);
     let right = 0;
     let scored = 0;
     for (const name of names) {
-      const result = await tagmap.parse(readFileSync(path.join(camvidTest, 'images', name)), { model: 'camvid', format: 'png' });
-      const truth = await sharp(readFileSync(path.join(camvidTest, 'labels', name.replace('.jpg', '.png')))).extractChannel(0).raw().toBuffer();
+      const result = await tagmap.parse(readFileSync(path.join(camvidTest, 'images', name)), {
+        model: 'camvid',
+        format: 'png',
+      });
+      const truth = await sharp(readFileSync(path.join(camvidTest, 'labels', name.replace('.jpg', '.png'))))
+        .extractChannel(0)
+        .raw()
+        .toBuffer();
       truth.forEach((t, p) => {
         if (t === 11) return;
         scored++;
@@ -238,7 +295,8 @@ describe('parse()', () => {
     let worst = 0;
     for (let p = 0; p < result.labels.length; p += 997) {
       const colour = colours.get(result.labels[p])!;
-      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(data[p * 3 + c] - (upright.data[p * 3 + c] + colour[c]) / 2));
+      for (let c = 0; c < 3; c++)
+        worst = Math.max(worst, Math.abs(data[p * 3 + c] - (upright.data[p * 3 + c] + colour[c]) / 2));
     }
     expect(worst).toBeLessThanOrEqual(2);
   });
@@ -246,7 +304,10 @@ describe('parse()', () => {
   it('gives every EXIF orientation the same-shaped, near-identical label map', async () => {
     const first = await tagmap.parse(photo('exif-orientation/Landscape_1.jpg'), { model: 'camvid', format: 'png' });
     for (let n = 2; n <= 8; n++) {
-      const result = await tagmap.parse(photo(`exif-orientation/Landscape_${n}.jpg`), { model: 'camvid', format: 'png' });
+      const result = await tagmap.parse(photo(`exif-orientation/Landscape_${n}.jpg`), {
+        model: 'camvid',
+        format: 'png',
+      });
       expect([result.width, result.height]).toEqual([600, 450]);
       // the rotated copies were re-encoded: 90-92% of pixels keep their label (measured); a mirrored map keeps 64%
       const same = Array.from(result.labels).filter((id, p) => id === first.labels[p]).length;

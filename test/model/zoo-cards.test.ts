@@ -28,8 +28,12 @@ describe.each(models)('bundled model %s', (name) => {
       for (const test of golden.cases) {
         const [, channels, height, width] = test.shape;
         expect(channels).toBe(card.input.channels);
-        const { [card.output.name]: scores } = await runSession(session, card.input.name,
-          { dims: test.shape, data: Float32Array.from(test.input) }, [card.output.name]);
+        const { [card.output.name]: scores } = await runSession(
+          session,
+          card.input.name,
+          { dims: test.shape, data: Float32Array.from(test.input) },
+          [card.output.name],
+        );
         expect(scores.dims).toEqual(test.outputShape);
         if (card.geometry.exact) {
           const { window, stride } = card.geometry;

@@ -31,4 +31,12 @@ export function modelsFolder(names: string[], copy = false): { dir: string; remo
 
 /** Lean settings for the 2-core test machine. */
 export const testConfig = (modelsDir: string, overrides: Partial<TagmapConfig> = {}): TagmapConfig =>
-  defaultConfig({ modelsDir, device: 'cpu', workers: 1, threadsPerWorker: 1, maxQueue: 4, logger: { info: () => undefined, warn: () => undefined }, ...overrides });
+  defaultConfig({
+    modelsDir,
+    device: 'cpu',
+    workers: 1,
+    threadsPerWorker: 1,
+    maxQueue: 4,
+    logger: { info: () => undefined, warn: () => undefined },
+    ...overrides,
+  });

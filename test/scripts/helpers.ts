@@ -99,6 +99,9 @@ export interface JsonRow {
 }
 
 export const jsonRows = (text: string): JsonRow[] =>
-  text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JsonRow);
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as JsonRow);
 
 export const byInput = (rows: JsonRow[]) => new Map(rows.map((r) => [r.input, r]));

@@ -18,16 +18,28 @@ describe('npm run import-model', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("required option '--labels <file>' not specified");
     expect(missing.stderr).toContain('Usage: import-model [options] <file>');
-    const color = run('import-model', [sharedModel('mnist-cntk.onnx'), '--name', 'x', '--labels', 'l', '--out', 'o', '--color', 'purple']);
+    const withRequired = (...extra: string[]) => [
+      ...[sharedModel('mnist-cntk.onnx'), '--name', 'x', '--labels', 'l', '--out', 'o'],
+      ...extra,
+    ];
+    const color = run('import-model', withRequired('--color', 'purple'));
     expect(color.status).toBe(2);
     expect(color.stderr).toContain("argument 'purple' is invalid. Allowed choices are rgb, bgr, gray.");
-    const window = run('import-model', [sharedModel('mnist-cntk.onnx'), '--name', 'x', '--labels', 'l', '--out', 'o', '--window', '-3']);
+    const window = run('import-model', withRequired('--window', '-3'));
     expect(window.status).toBe(2);
     expect(window.stderr).toContain('expected a positive integer');
   });
 
   it('exits 1 with the reason when the model cannot be imported', () => {
-    const result = run('import-model', [path.join(REPO, 'package.json'), '--name', 'x', '--labels', 'l', '--out', path.join(scratch.dir, 'x')]);
+    const result = run('import-model', [
+      path.join(REPO, 'package.json'),
+      '--name',
+      'x',
+      '--labels',
+      'l',
+      '--out',
+      path.join(scratch.dir, 'x'),
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^import-model: .*package\.json is not an ONNX model/);
   });
@@ -35,11 +47,26 @@ describe('npm run import-model', () => {
   it('imports a model, then verify-model prints the checks and catches a golden file that disagrees', () => {
     const out = path.join(scratch.dir, 'mnist');
     const labels = labelsFile(scratch.dir, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    const imported = run('import-model', [sharedModel('mnist-cntk.onnx'), '--name', 'mnist', '--labels', labels, '--out', out, '--pool', 'max', '--scales', '1,2']);
+    const imported = run('import-model', [
+      sharedModel('mnist-cntk.onnx'),
+      '--name',
+      'mnist',
+      '--labels',
+      labels,
+      '--out',
+      out,
+      '--pool',
+      'max',
+      '--scales',
+      '1,2',
+    ]);
     expect(imported.stderr).toBe('');
     expect(imported.status).toBe(0);
     expect(imported.stdout).toContain("rewrite: MatMul node 'Times212' + Add 'Plus214' (256 -> 10) -> Conv 10x16x4x4");
-    expect(JSON.parse(readFileSync(path.join(out, 'card.json'), 'utf8')).defaults).toEqual({ pool: 'max', scales: [1, 2] });
+    expect(JSON.parse(readFileSync(path.join(out, 'card.json'), 'utf8')).defaults).toEqual({
+      pool: 'max',
+      scales: [1, 2],
+    });
 
     const verified = run('verify-model', [out, '--original', sharedModel('mnist-cntk.onnx')]);
     expect(verified.status).toBe(0);

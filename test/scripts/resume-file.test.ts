@@ -11,9 +11,24 @@ import type { Row } from '../../scripts/batch/rows.ts';
 const dir = mkdtempSync(path.join(tmpdir(), 'tagmap-batch-resume-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const tag = { label: 'tabby', id: 281, score: 0.5, coverage: 0.25, peak: { x: 1, y: 2 }, box: { x: 0, y: 0, width: 4, height: 3 }, parents: ['cat'] };
+const tag = {
+  label: 'tabby',
+  id: 281,
+  score: 0.5,
+  coverage: 0.25,
+  peak: { x: 1, y: 2 },
+  box: { x: 0, y: 0, width: 4, height: 3 },
+  parents: ['cat'],
+};
 const rows: Row[] = [
-  { input: 'photos/a, "quoted".jpg', ok: true, tags: [tag, { ...tag, label: 'tiger cat', id: 282 }], width: 4, height: 3, ms: 12 },
+  {
+    input: 'photos/a, "quoted".jpg',
+    ok: true,
+    tags: [tag, { ...tag, label: 'tiger cat', id: 282 }],
+    width: 4,
+    height: 3,
+    ms: 12,
+  },
   { input: 'photos/line\nbreak.jpg', ok: true, tags: [], width: 4, height: 3, ms: 9 },
   { input: 'photos/broken.jpg', ok: false, error: { code: 'undecodable_image', message: 'truncated, "really"' } },
 ];

@@ -43,14 +43,20 @@ describe('a folder with good, broken and non-image files', () => {
     expect(rows.get(photos.good[0])).toMatchObject({ width: 451, height: 300 });
     // the cat photo is tagged as some cat, the coffee photo as some coffee
     expect(rows.get(photos.good[0])!.tags![0].parents).toContain('cat');
-    expect(rows.get(photos.good[1])!.tags!.some((t) => t.label === 'espresso' || t.parents.includes('coffee'))).toBe(true);
+    expect(rows.get(photos.good[1])!.tags!.some((t) => t.label === 'espresso' || t.parents.includes('coffee'))).toBe(
+      true,
+    );
     expect(run.stderr).toMatch(/tag: 4 done, 2 failed, 0 skipped in [\d.]+ s \([\d.]+ images\/s\)/);
   });
 
   it('expands globs to the image files they match, and exits 0 when every input succeeds', async () => {
     const run = await runTag([path.join(photos.dir, '*.png'), ...local]);
     expect(run.code, run.stderr).toBe(0);
-    expect(jsonRows(run.stdout).map((r) => r.input).sort()).toEqual(photos.good.filter((f) => f.endsWith('.png')).sort());
+    expect(
+      jsonRows(run.stdout)
+        .map((r) => r.input)
+        .sort(),
+    ).toEqual(photos.good.filter((f) => f.endsWith('.png')).sort());
   });
 });
 
@@ -62,10 +68,15 @@ describe('lists of inputs', () => {
     const run = await runTag(['-', `@${listFile}`, ...local], `${photos.good[0]}\n${photos.good[1]}\n`);
     expect(run.code).toBe(1);
     const rows = byInput(jsonRows(run.stdout));
-    expect([...rows.keys()].sort()).toEqual([photos.good[0], photos.good[1], photos.good[2], photos.notes, missing].sort());
+    expect([...rows.keys()].sort()).toEqual(
+      [photos.good[0], photos.good[1], photos.good[2], photos.notes, missing].sort(),
+    );
     expect(photos.good.slice(0, 3).every((f) => rows.get(f)!.ok)).toBe(true);
     expect(rows.get(photos.notes)).toMatchObject({ ok: false, error: { code: 'unsupported_media' } });
-    expect(rows.get(missing)).toMatchObject({ ok: false, error: { code: 'input_not_found', message: `no such file: ${missing}` } });
+    expect(rows.get(missing)).toMatchObject({
+      ok: false,
+      error: { code: 'input_not_found', message: `no such file: ${missing}` },
+    });
   });
 });
 
@@ -78,11 +89,17 @@ describe('CSV output', () => {
     expect(run.code, run.stderr).toBe(1);
     const text = readFileSync(out, 'utf8');
     expect(text).toContain('"' + odd.replace(/"/g, '""') + '",true,');
-    expect(text.split('\r\n')[0]).toBe('input,ok,label,id,score,coverage,peak_x,peak_y,box_x,box_y,box_width,box_height,width,height,ms,error_code,error_message');
+    expect(text.split('\r\n')[0]).toBe(
+      'input,ok,label,id,score,coverage,peak_x,peak_y,box_x,box_y,box_width,box_height,width,height,ms,error_code,error_message',
+    );
     const records = parse(text, { columns: true }) as Array<Record<string, string>>;
     const cat = records.filter((r) => r.input === odd);
     expect(cat).toHaveLength(2);
-    expect(cat.every((r) => r.ok === 'true' && r.width === '451' && r.height === '300' && r.label !== '' && Number(r.score) > 0)).toBe(true);
+    expect(
+      cat.every(
+        (r) => r.ok === 'true' && r.width === '451' && r.height === '300' && r.label !== '' && Number(r.score) > 0,
+      ),
+    ).toBe(true);
     const broken = records.filter((r) => r.input === photos.truncated);
     expect(broken).toHaveLength(1);
     expect(broken[0]).toMatchObject({ ok: 'false', label: '', error_code: 'undecodable_image' });

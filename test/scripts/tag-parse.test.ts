@@ -15,8 +15,15 @@ let broken: string;
 let models: ReturnType<typeof modelsFolder>;
 let server: TestServer;
 
-interface ParseRow { input: string; ok: boolean; mask?: string; width?: number; height?: number;
-  legend?: Array<{ id: number; name: string; share: number }>; error?: { code: string } }
+interface ParseRow {
+  input: string;
+  ok: boolean;
+  mask?: string;
+  width?: number;
+  height?: number;
+  legend?: Array<{ id: number; name: string; share: number }>;
+  error?: { code: string };
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'tagmap-batch-parse-'));
@@ -40,7 +47,10 @@ afterAll(async () => {
 async function parseRun(masks: string, extra: string[]) {
   const run = await runTag([...images, broken, '--task', 'parse', '--model', 'camvid', '--masks', masks, ...extra]);
   expect(run.code, run.stderr).toBe(1); // the broken file
-  const rows = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ParseRow);
+  const rows = run.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ParseRow);
   return new Map(rows.map((row) => [row.input, row]));
 }
 
@@ -62,7 +72,8 @@ describe('--task parse', () => {
       expect(row.legend!.map((l) => l.name)).toContain('road');
       const counts = new Map<number, number>();
       for (const id of map.labels) counts.set(id, (counts.get(id) ?? 0) + 1);
-      for (const [id, count] of counts) expect(Math.abs(count / map.labels.length - shares.get(id)!), `label ${id}`).toBeLessThan(0.001);
+      for (const [id, count] of counts)
+        expect(Math.abs(count / map.labels.length - shares.get(id)!), `label ${id}`).toBeLessThan(0.001);
     }
     // one mask per image, none for the broken file
     expect(readdirSync(masks).sort()).toEqual(images.map((image) => path.basename(rows.get(image)!.mask!)).sort());

@@ -83,7 +83,9 @@ describe('--server', () => {
     const run = await runTag([photos.dir, '--server', url, '--retries', '1']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/tag: stopped: server_unreachable: .* did not answer after 2 tries: ECONNREFUSED; run again with --resume/);
+    expect(run.stderr).toMatch(
+      /tag: stopped: server_unreachable: .* did not answer after 2 tries: ECONNREFUSED; run again with --resume/,
+    );
   });
 });
 
@@ -108,8 +110,12 @@ describe('retries', () => {
       else res.end('ok');
     });
     try {
-      const response = await fetchWithRetry(new URL(url), () => ({ method: 'POST', body: 'x' }),
-        { retries: 3, baseMs: 10, maxMs: 5000, timeoutMs: 5000 }, new AbortController().signal);
+      const response = await fetchWithRetry(
+        new URL(url),
+        () => ({ method: 'POST', body: 'x' }),
+        { retries: 3, baseMs: 10, maxMs: 5000, timeoutMs: 5000 },
+        new AbortController().signal,
+      );
       expect(response.status).toBe(200);
       expect(seen).toHaveLength(2);
       expect(seen[1] - seen[0]).toBeGreaterThanOrEqual(950);
@@ -125,8 +131,12 @@ describe('retries', () => {
       res.writeHead(503).end('busy');
     });
     try {
-      const response = await fetchWithRetry(new URL(url), () => ({ method: 'GET' }),
-        { retries: 2, baseMs: 5, maxMs: 20, timeoutMs: 5000 }, new AbortController().signal);
+      const response = await fetchWithRetry(
+        new URL(url),
+        () => ({ method: 'GET' }),
+        { retries: 2, baseMs: 5, maxMs: 20, timeoutMs: 5000 },
+        new AbortController().signal,
+      );
       expect(response.status).toBe(503);
       expect(tries).toBe(3);
     } finally {

@@ -11,22 +11,53 @@ describe('loadConfig', () => {
   it('fills in the documented defaults', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      port: 8080, host: '0.0.0.0', logLevel: 'info',
+      port: 8080,
+      host: '0.0.0.0',
+      logLevel: 'info',
       upload: { maxBytes: 20 * 1024 * 1024 },
       url: { allow: [], timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024 },
-      tagmap: { modelsDir: path.join(ROOT, 'model/zoo'), device: 'auto', maxQueue: 16, maxPixels: 40_000_000, maxSide: 2048 },
+      tagmap: {
+        modelsDir: path.join(ROOT, 'model/zoo'),
+        device: 'auto',
+        maxQueue: 16,
+        maxPixels: 40_000_000,
+        maxSide: 2048,
+      },
     });
   });
 
   it('reads every variable', () => {
     const config = loadConfig({
-      PORT: '9000', HOST: '127.0.0.1', TAGMAP_MODELS: '/srv/models', TAGMAP_DEFAULT_MODEL: 'camvid', TAGMAP_DEVICE: 'cpu', TAGMAP_WORKERS: '1',
-      TAGMAP_THREADS: '1', TAGMAP_MAX_QUEUE: '0', TAGMAP_MAX_PIXELS: '1000000', TAGMAP_MAX_SIDE: '1024', TAGMAP_MAX_UPLOAD_BYTES: '5000',
-      TAGMAP_URL_ALLOW: ' images.internal, 10.0.0.0/8 ,fd00::/8,192.168.1.5', TAGMAP_URL_TIMEOUT_MS: '2500', TAGMAP_URL_MAX_BYTES: '7000', LOG_LEVEL: 'warn',
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      TAGMAP_MODELS: '/srv/models',
+      TAGMAP_DEFAULT_MODEL: 'camvid',
+      TAGMAP_DEVICE: 'cpu',
+      TAGMAP_WORKERS: '1',
+      TAGMAP_THREADS: '1',
+      TAGMAP_MAX_QUEUE: '0',
+      TAGMAP_MAX_PIXELS: '1000000',
+      TAGMAP_MAX_SIDE: '1024',
+      TAGMAP_MAX_UPLOAD_BYTES: '5000',
+      TAGMAP_URL_ALLOW: ' images.internal, 10.0.0.0/8 ,fd00::/8,192.168.1.5',
+      TAGMAP_URL_TIMEOUT_MS: '2500',
+      TAGMAP_URL_MAX_BYTES: '7000',
+      LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
-      port: 9000, host: '127.0.0.1', logLevel: 'warn',
-      tagmap: { modelsDir: '/srv/models', defaultModel: 'camvid', device: 'cpu', workers: 1, threadsPerWorker: 1, maxQueue: 0, maxPixels: 1_000_000, maxSide: 1024 },
+      port: 9000,
+      host: '127.0.0.1',
+      logLevel: 'warn',
+      tagmap: {
+        modelsDir: '/srv/models',
+        defaultModel: 'camvid',
+        device: 'cpu',
+        workers: 1,
+        threadsPerWorker: 1,
+        maxQueue: 0,
+        maxPixels: 1_000_000,
+        maxSide: 1024,
+      },
       upload: { maxBytes: 5000 },
       url: { allow: ['images.internal', '10.0.0.0/8', 'fd00::/8', '192.168.1.5'], timeoutMs: 2500, maxBytes: 7000 },
     });
@@ -37,7 +68,10 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, /PORT="eighty": must be a whole number/],
     [{ PORT: '70000' }, /PORT="70000": .*<=65535/],
     [{ TAGMAP_WORKERS: '1.5' }, /TAGMAP_WORKERS="1.5": must be a whole number/],
-    [{ TAGMAP_URL_ALLOW: '10.0.0.0/33' }, /TAGMAP_URL_ALLOW="10.0.0.0\/33": each entry must be a host name, an IP address or a CIDR block/],
+    [
+      { TAGMAP_URL_ALLOW: '10.0.0.0/33' },
+      /TAGMAP_URL_ALLOW="10.0.0.0\/33": each entry must be a host name, an IP address or a CIDR block/,
+    ],
     [{ TAGMAP_URL_ALLOW: 'http://x.com/' }, /TAGMAP_URL_ALLOW=.*each entry must be/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": .*"info"/],
   ])('refuses %o naming the variable and what is allowed', (env, message) => {
@@ -47,7 +81,10 @@ describe('loadConfig', () => {
 
   it('stops the process with exit code 2 and the message on stderr', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: ROOT, env: { ...process.env, TAGMAP_DEVICE: 'gpu', TAGMAP_MAX_QUEUE: '-1' }, encoding: 'utf8', timeout: 30_000,
+      cwd: ROOT,
+      env: { ...process.env, TAGMAP_DEVICE: 'gpu', TAGMAP_MAX_QUEUE: '-1' },
+      encoding: 'utf8',
+      timeout: 30_000,
     });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^tagmap: bad settings: TAGMAP_DEVICE="gpu": .*; TAGMAP_MAX_QUEUE="-1": /);

@@ -21,8 +21,15 @@ function startProcess(): Promise<string> {
   child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env, PORT: '0', HOST: '127.0.0.1', TAGMAP_MODELS: folder.dir, TAGMAP_DEVICE: 'cpu',
-      TAGMAP_WORKERS: '1', TAGMAP_THREADS: '1', TAGMAP_MAX_QUEUE: '2', LOG_LEVEL: 'info',
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TAGMAP_MODELS: folder.dir,
+      TAGMAP_DEVICE: 'cpu',
+      TAGMAP_WORKERS: '1',
+      TAGMAP_THREADS: '1',
+      TAGMAP_MAX_QUEUE: '2',
+      LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -47,10 +54,13 @@ describe('SIGTERM', () => {
   it('finishes the running request, answers queued ones 503 shutting_down, and exits 0 within seconds', async () => {
     const url = await startProcess();
     await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'readiness');
-    const queueDepth = async () => Number(/^tagmap_queue_depth (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+    const queueDepth = async () =>
+      Number(/^tagmap_queue_depth (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 
     // one slow request runs in the only worker, two more wait in the queue
-    const requests = Array.from({ length: 3 }, () => upload(`${url}/v1/tags?model=imagenet&scales=1,2`, photo('astronaut.png'), 'a.png'));
+    const requests = Array.from({ length: 3 }, () =>
+      upload(`${url}/v1/tags?model=imagenet&scales=1,2`, photo('astronaut.png'), 'a.png'),
+    );
     await until(async () => (await queueDepth()) === 2, 'two queued requests');
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shared, startServer, type TestServer } from './server.ts';
+import { bodyBytes, shared, startServer, type TestServer } from './server.ts';
 
 const ORIENTATIONS = [1, 2, 3, 4, 5, 6, 7, 8];
 const landscape = (n: number) => shared(path.join('photos/exif-orientation', `Landscape_${n}.jpg`));
@@ -18,12 +18,16 @@ afterAll(async () => {
 });
 
 async function labelMap(n: number) {
-  const res = await request(server.app).post('/v1/parse?model=camvid&format=png').attach('image', landscape(n), `Landscape_${n}.jpg`)
-    .buffer(true).parse((stream, done) => {
-      const chunks: Buffer[] = [];
-      (stream as unknown as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks.push(c)).on('end', () => done(null, Buffer.concat(chunks)));
-    }).expect(200);
-  return sharp(res.body as Buffer).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const res = await request(server.app)
+    .post('/v1/parse?model=camvid&format=png')
+    .attach('image', landscape(n), `Landscape_${n}.jpg`)
+    .buffer(true)
+    .parse(bodyBytes)
+    .expect(200);
+  return sharp(res.body as Buffer)
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
 }
 
 describe('EXIF orientation', () => {
@@ -32,7 +36,14 @@ describe('EXIF orientation', () => {
     // turned copies, so only the tags it is sure of upright (score >= 0.9) are compared
     const results = [];
     for (const n of ORIENTATIONS) {
-      results.push((await request(server.app).post('/v1/tags?model=camvid&topK=11&minScore=0').attach('image', landscape(n), `Landscape_${n}.jpg`).expect(200)).body);
+      results.push(
+        (
+          await request(server.app)
+            .post('/v1/tags?model=camvid&topK=11&minScore=0')
+            .attach('image', landscape(n), `Landscape_${n}.jpg`)
+            .expect(200)
+        ).body,
+      );
     }
     const [first] = results;
     expect(first.plan.image.width).toBeGreaterThan(first.plan.image.height); // landscape once upright

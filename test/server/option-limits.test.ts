@@ -59,7 +59,8 @@ interface Probe {
 /** The smallest and largest documented value and one past each; each enum value and one not in it. */
 function probes(param: Param, card: Card): Probe[] {
   const { schema } = param;
-  if (schema.enum) return [...schema.enum.map((value) => ({ value, documented: true })), { value: 'nonesuch', documented: false }];
+  if (schema.enum)
+    return [...schema.enum.map((value) => ({ value, documented: true })), { value: 'nonesuch', documented: false }];
   if (schema.type === 'array') {
     const item = schema.items!;
     const names = card.labels.map((l) => l.name);
@@ -109,32 +110,44 @@ const cases: Array<[string, string]> = [
 ];
 
 describe('option limits: the HTTP answer agrees with /openapi.json', () => {
-  it.each(cases)('%s on %s', async (route, model) => {
-    const card = cards.get(model)!;
-    const params = routes[route].filter((p) => p.name !== 'model');
-    expect(params.length, 'documented options').toBeGreaterThan(3);
-    for (const param of params) {
-      const found = probes(param, card);
-      expect(found.length, `${param.name}: probes from its schema ${JSON.stringify(param.schema)}`).toBeGreaterThan(1);
-      for (const { value, documented } of found) {
-        const query = new URLSearchParams({ model, [param.name]: Array.isArray(value) ? value.join(',') : String(value) });
-        const res = await upload(`${server.url}${route}?${query}`, image, 'cat.png');
-        const body = res.status === 200 ? undefined : await res.json();
-        const allowed = documented && cardAllows(param.name, value, card);
-        const what = `${route} ${param.name}=${String(value).slice(0, 40)} on ${model}: ${JSON.stringify(body)?.slice(0, 300)}`;
-        expect(res.status, what).toBe(allowed ? 200 : 400);
-        if (allowed) {
-          await res.arrayBuffer();
-          continue;
-        }
-        expect(body.code, what).toBe('bad_options');
-        if (documented) {
-          // the card's limit: the message says what this model allows, and why
-          expect(body.detail, what).toMatch(new RegExp(`^${param.name} must be .*(model|window|stride)`));
-        } else {
-          expect(body.issues.map((i: { path: string[] }) => i.path[0]), what).toContain(param.name);
+  it.each(cases)(
+    '%s on %s',
+    async (route, model) => {
+      const card = cards.get(model)!;
+      const params = routes[route].filter((p) => p.name !== 'model');
+      expect(params.length, 'documented options').toBeGreaterThan(3);
+      for (const param of params) {
+        const found = probes(param, card);
+        expect(found.length, `${param.name}: probes from its schema ${JSON.stringify(param.schema)}`).toBeGreaterThan(
+          1,
+        );
+        for (const { value, documented } of found) {
+          const query = new URLSearchParams({
+            model,
+            [param.name]: Array.isArray(value) ? value.join(',') : String(value),
+          });
+          const res = await upload(`${server.url}${route}?${query}`, image, 'cat.png');
+          const body = res.status === 200 ? undefined : await res.json();
+          const allowed = documented && cardAllows(param.name, value, card);
+          const what = `${route} ${param.name}=${String(value).slice(0, 40)} on ${model}: ${JSON.stringify(body)?.slice(0, 300)}`;
+          expect(res.status, what).toBe(allowed ? 200 : 400);
+          if (allowed) {
+            await res.arrayBuffer();
+            continue;
+          }
+          expect(body.code, what).toBe('bad_options');
+          if (documented) {
+            // the card's limit: the message says what this model allows, and why
+            expect(body.detail, what).toMatch(new RegExp(`^${param.name} must be .*(model|window|stride)`));
+          } else {
+            expect(
+              body.issues.map((i: { path: string[] }) => i.path[0]),
+              what,
+            ).toContain(param.name);
+          }
         }
       }
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

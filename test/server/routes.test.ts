@@ -6,10 +6,18 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zooModelDir } from '../model/zoo.ts';
-import { photo, shared, startServer, type TestServer } from './server.ts';
+import { bodyBytes, photo, shared, startServer, type TestServer } from './server.ts';
 
 let server: TestServer;
 const street = () => shared('data/camvid/test/images/0001TP_008550.jpg');
+/** POST /v1/parse on the CamVid street photo, the answer kept as bytes */
+const parseStreet = (format: 'png' | 'overlay') =>
+  request(server.app)
+    .post(`/v1/parse?model=camvid&format=${format}`)
+    .attach('image', street(), 'street.jpg')
+    .buffer(true)
+    .parse(bodyBytes)
+    .expect(200);
 
 beforeAll(async () => {
   server = await startServer(['imagenet', 'camvid', 'fashion']);
@@ -18,7 +26,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-const sha256Of = (model: string) => createHash('sha256').update(readFileSync(path.join(zooModelDir(model), 'model.onnx'))).digest('hex');
+const sha256Of = (model: string) =>
+  createHash('sha256')
+    .update(readFileSync(path.join(zooModelDir(model), 'model.onnx')))
+    .digest('hex');
 
 function expectResultHeaders(headers: Record<string, string>, model: string) {
   expect(headers['x-tagmap-model']).toBe(model);
@@ -36,13 +47,20 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
 
   it('GET /readyz is 200 with the provider once the models are warmed, and 503 with Retry-After while draining', async () => {
     const ready = await request(server.app).get('/readyz').expect(200);
-    expect(ready.body).toEqual({ status: 'ready', provider: 'cpu', models: expect.arrayContaining(['imagenet', 'camvid', 'fashion']) });
+    expect(ready.body).toEqual({
+      status: 'ready',
+      provider: 'cpu',
+      models: expect.arrayContaining(['imagenet', 'camvid', 'fashion']),
+    });
     server.lifecycle.draining = true;
     try {
       const draining = await request(server.app).get('/readyz').expect(503);
       expect(draining.body.status).toBe('draining');
       expect(draining.headers['retry-after']).toBe('5');
-      const refused = await request(server.app).post('/v1/tags').attach('image', photo('chelsea.png'), 'chelsea.png').expect(503);
+      const refused = await request(server.app)
+        .post('/v1/tags')
+        .attach('image', photo('chelsea.png'), 'chelsea.png')
+        .expect(503);
       expect(refused.body.code).toBe('shutting_down');
     } finally {
       server.lifecycle.draining = false;
@@ -59,8 +77,14 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
 
   it('GET /v1/models/:name returns the full card; an unknown name is a 404 unknown_model naming the models', async () => {
     const card = await request(server.app).get('/v1/models/camvid').expect(200);
-    expect(card.body).toMatchObject({ name: 'camvid', sha256: sha256Of('camvid'), geometry: { window: expect.any(Number) } });
-    expect(card.body.labels.map((l: { name: string }) => l.name)).toEqual(expect.arrayContaining(['road', 'sky', 'building']));
+    expect(card.body).toMatchObject({
+      name: 'camvid',
+      sha256: sha256Of('camvid'),
+      geometry: { window: expect.any(Number) },
+    });
+    expect(card.body.labels.map((l: { name: string }) => l.name)).toEqual(
+      expect.arrayContaining(['road', 'sky', 'building']),
+    );
     const missing = await request(server.app).get('/v1/models/nope').expect(404);
     expect(missing.body).toMatchObject({ code: 'unknown_model', status: 404 });
     expect(missing.body.detail).toMatch(/no model "nope"; available: .*camvid/);
@@ -69,8 +93,18 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
   it('GET /openapi.json is OpenAPI 3.1 generated from the request schemas', async () => {
     const res = await request(server.app).get('/openapi.json').expect(200);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(
-      ['/v1/models', '/v1/models/{name}', '/v1/tags', '/v1/parse', '/v1/classmap', '/healthz', '/readyz', '/metrics']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/models',
+        '/v1/models/{name}',
+        '/v1/tags',
+        '/v1/parse',
+        '/v1/classmap',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ]),
+    );
     const topK = res.body.paths['/v1/tags'].post.parameters.find((p: { name: string }) => p.name === 'topK');
     expect(topK).toMatchObject({ in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } });
     const format = res.body.paths['/v1/parse'].post.parameters.find((p: { name: string }) => p.name === 'format');
@@ -79,12 +113,17 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
   });
 
   it('GET /metrics counts requests by route and status, inference time by model, queue depth and provider', async () => {
-    await request(server.app).post('/v1/tags?model=fashion').attach('image', photo('coffee.png'), 'coffee.png').expect(200);
+    await request(server.app)
+      .post('/v1/tags?model=fashion')
+      .attach('image', photo('coffee.png'), 'coffee.png')
+      .expect(200);
     const res = await request(server.app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(/tagmap_http_requests_total\{method="POST",route="\/v1\/tags",status="200"\} [1-9]/);
     expect(res.text).toMatch(/tagmap_inference_seconds_count\{model="fashion"\} [1-9]/);
-    expect(res.text).toMatch(/tagmap_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/tags"\} [1-9]/);
+    expect(res.text).toMatch(
+      /tagmap_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/tags"\} [1-9]/,
+    );
     expect(res.text).toMatch(/tagmap_queue_depth 0/);
     expect(res.text).toMatch(/tagmap_provider_info\{provider="cpu"\} 1/);
   });
@@ -101,17 +140,28 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
 
 describe('POST /v1/tags', () => {
   it('tags an upload: at most topK tags, each with score, coverage, peak, box and parents, plus model, plan and timings', async () => {
-    const res = await request(server.app).post('/v1/tags?model=imagenet&topK=3&minScore=0.01').attach('image', photo('chelsea.png'), 'chelsea.png').expect(200);
+    const res = await request(server.app)
+      .post('/v1/tags?model=imagenet&topK=3&minScore=0.01')
+      .attach('image', photo('chelsea.png'), 'chelsea.png')
+      .expect(200);
     expectResultHeaders(res.headers, 'imagenet');
-    expect(res.body.model).toEqual({ name: 'imagenet', version: server.tagmap.card('imagenet').version, sha256: sha256Of('imagenet') });
+    expect(res.body.model).toEqual({
+      name: 'imagenet',
+      version: server.tagmap.card('imagenet').version,
+      sha256: sha256Of('imagenet'),
+    });
     expect(res.body.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1], provider: 'cpu' });
     expect(Object.keys(res.body.timings).sort()).toEqual(['decodeMs', 'inferMs', 'postMs', 'queueMs', 'totalMs']);
     expect(res.body.tags.length).toBeGreaterThan(0);
     expect(res.body.tags.length).toBeLessThanOrEqual(3);
     for (const tag of res.body.tags) {
       expect(tag).toEqual({
-        label: expect.any(String), id: expect.any(Number), score: expect.any(Number), coverage: expect.any(Number),
-        peak: { x: expect.any(Number), y: expect.any(Number) }, box: { x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number) },
+        label: expect.any(String),
+        id: expect.any(Number),
+        score: expect.any(Number),
+        coverage: expect.any(Number),
+        peak: { x: expect.any(Number), y: expect.any(Number) },
+        box: { x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number) },
         parents: expect.any(Array),
       });
       expect(tag.score).toBeGreaterThanOrEqual(0.01);
@@ -122,9 +172,14 @@ describe('POST /v1/tags', () => {
 
   it('takes the image as base64 JSON (data: URL prefix allowed) with options as JSON fields, and gives the same tags as an upload', async () => {
     const bytes = shared('photos/rocket.jpg');
-    const uploaded = await request(server.app).post('/v1/tags?model=imagenet&topK=4').attach('image', bytes, 'rocket.jpg').expect(200);
-    const json = await request(server.app).post('/v1/tags')
-      .send({ imageBase64: `data:image/jpeg;base64,${bytes.toString('base64')}`, model: 'imagenet', topK: 4 }).expect(200);
+    const uploaded = await request(server.app)
+      .post('/v1/tags?model=imagenet&topK=4')
+      .attach('image', bytes, 'rocket.jpg')
+      .expect(200);
+    const json = await request(server.app)
+      .post('/v1/tags')
+      .send({ imageBase64: `data:image/jpeg;base64,${bytes.toString('base64')}`, model: 'imagenet', topK: 4 })
+      .expect(200);
     expect(json.body.tags).toEqual(uploaded.body.tags);
     expect(json.body.model).toEqual(uploaded.body.model);
   });
@@ -132,16 +187,26 @@ describe('POST /v1/tags', () => {
   it('reads options from multipart form fields as well as the query string, and honours include and exclude lists', async () => {
     const labels = server.tagmap.card('imagenet').labels.map((l) => l.name);
     const chosen = [labels[281], labels[282], labels[285]];
-    const res = await request(server.app).post(`/v1/tags?include=${encodeURIComponent(chosen.join(','))}`)
-      .field('model', 'imagenet').field('minScore', '0').field('topK', '5').attach('image', photo('chelsea.png'), 'chelsea.png').expect(200);
+    const res = await request(server.app)
+      .post(`/v1/tags?include=${encodeURIComponent(chosen.join(','))}`)
+      .field('model', 'imagenet')
+      .field('minScore', '0')
+      .field('topK', '5')
+      .attach('image', photo('chelsea.png'), 'chelsea.png')
+      .expect(200);
     expect(res.body.tags.map((t: { label: string }) => t.label).sort()).toEqual([...chosen].sort());
-    const without = await request(server.app).post(`/v1/tags?model=imagenet&minScore=0&topK=3&exclude=${encodeURIComponent(res.body.tags[0].label)}`)
-      .attach('image', photo('chelsea.png'), 'chelsea.png').expect(200);
+    const without = await request(server.app)
+      .post(`/v1/tags?model=imagenet&minScore=0&topK=3&exclude=${encodeURIComponent(res.body.tags[0].label)}`)
+      .attach('image', photo('chelsea.png'), 'chelsea.png')
+      .expect(200);
     expect(without.body.tags.map((t: { label: string }) => t.label)).not.toContain(res.body.tags[0].label);
   });
 
   it('runs a two-scale pyramid when asked for scales as a comma list', async () => {
-    const res = await request(server.app).post('/v1/tags?model=imagenet&scales=0.5,1').attach('image', photo('astronaut.png'), 'a.png').expect(200);
+    const res = await request(server.app)
+      .post('/v1/tags?model=imagenet&scales=0.5,1')
+      .attach('image', photo('astronaut.png'), 'a.png')
+      .expect(200);
     expect(res.body.plan.scales).toEqual([0.5, 1]);
     expect(res.body.plan.inputs).toHaveLength(2);
   });
@@ -149,7 +214,10 @@ describe('POST /v1/tags', () => {
 
 describe('POST /v1/parse', () => {
   it('format=json gives the legend with pixel shares and one RLE mask per present label covering every pixel', async () => {
-    const res = await request(server.app).post('/v1/parse?model=camvid').attach('image', street(), 'street.jpg').expect(200);
+    const res = await request(server.app)
+      .post('/v1/parse?model=camvid')
+      .attach('image', street(), 'street.jpg')
+      .expect(200);
     expectResultHeaders(res.headers, 'camvid');
     expect(res.body).toMatchObject({ width: 480, height: 360, model: { name: 'camvid' } });
     const shares = res.body.legend.reduce((sum: number, l: { share: number }) => sum + l.share, 0);
@@ -157,33 +225,45 @@ describe('POST /v1/parse', () => {
     let pixels = 0;
     for (const mask of res.body.masks) {
       expect(mask.rle.size).toEqual([360, 480]);
-      pixels += mask.rle.counts.filter((_: number, n: number) => n % 2 === 1).reduce((a: number, b: number) => a + b, 0);
+      pixels += mask.rle.counts
+        .filter((_: number, n: number) => n % 2 === 1)
+        .reduce((a: number, b: number) => a + b, 0);
     }
     expect(pixels).toBe(480 * 360);
     expect(res.body).not.toHaveProperty('labels');
   });
 
   it('format=png is a grey label PNG the size of the image whose values are label ids', async () => {
-    const res = await request(server.app).post('/v1/parse?model=camvid&format=png').attach('image', street(), 'street.jpg')
-      .buffer(true).parse(binary).expect(200);
+    const res = await parseStreet('png');
     expect(res.headers['content-type']).toBe('image/png');
     expectResultHeaders(res.headers, 'camvid');
-    expect(await sharp(res.body as Buffer).metadata()).toMatchObject({ format: 'png', width: 480, height: 360, channels: 1, depth: 'uchar' });
+    expect(await sharp(res.body as Buffer).metadata()).toMatchObject({
+      format: 'png',
+      width: 480,
+      height: 360,
+      channels: 1,
+      depth: 'uchar',
+    });
     // sharp hands out raw pixels as sRGB unless told to keep the one grey channel
-    const data = await sharp(res.body as Buffer).extractChannel(0).raw().toBuffer();
+    const data = await sharp(res.body as Buffer)
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
     const classes = server.tagmap.card('camvid').labels.length;
     expect(Math.max(...new Set(data))).toBeLessThan(classes);
   });
 
   it('format=overlay is a colour PNG the size of the image', async () => {
-    const res = await request(server.app).post('/v1/parse?model=camvid&format=overlay').attach('image', street(), 'street.jpg')
-      .buffer(true).parse(binary).expect(200);
+    const res = await parseStreet('overlay');
     const meta = await sharp(res.body as Buffer).metadata();
     expect(meta).toMatchObject({ format: 'png', width: 480, height: 360, channels: 3 });
   });
 
   it('refuses a model that is not meant for parsing with a 400 naming the models that are', async () => {
-    const res = await request(server.app).post('/v1/parse?model=imagenet').attach('image', street(), 'street.jpg').expect(400);
+    const res = await request(server.app)
+      .post('/v1/parse?model=imagenet')
+      .attach('image', street(), 'street.jpg')
+      .expect(400);
     expect(res.body.code).toBe('bad_options');
     expect(res.body.detail).toMatch(/not meant for parse.*camvid/);
   });
@@ -191,7 +271,10 @@ describe('POST /v1/parse', () => {
 
 describe('POST /v1/classmap', () => {
   it('JSON carries base64 float32 data matching the shape, the geometry and the grid', async () => {
-    const res = await request(server.app).post('/v1/classmap?model=fashion').attach('image', photo('coffee.png'), 'coffee.png').expect(200);
+    const res = await request(server.app)
+      .post('/v1/classmap?model=fashion')
+      .attach('image', photo('coffee.png'), 'coffee.png')
+      .expect(200);
     const card = server.tagmap.card('fashion');
     const [classes, rows, cols] = res.body.shape;
     expect(classes).toBe(card.labels.length);
@@ -199,25 +282,30 @@ describe('POST /v1/classmap', () => {
     const values = new Float32Array(new Uint8Array(Buffer.from(res.body.data, 'base64')).buffer);
     expect(values.length).toBe(classes * rows * cols);
     expect(values.every(Number.isFinite)).toBe(true);
-    expect(res.body).toMatchObject({ dtype: 'float32', byteOrder: 'little', kind: card.output.kind, geometry: card.geometry, labels: card.labels.map((l) => l.name) });
+    expect(res.body).toMatchObject({
+      dtype: 'float32',
+      byteOrder: 'little',
+      kind: card.output.kind,
+      geometry: card.geometry,
+      labels: card.labels.map((l) => l.name),
+    });
   });
 
   it('with Accept: application/octet-stream sends the same floats as bare bytes, shape and geometry in headers', async () => {
-    const json = await request(server.app).post('/v1/classmap?model=fashion').attach('image', photo('coffee.png'), 'coffee.png').expect(200);
-    const bin = await request(server.app).post('/v1/classmap?model=fashion').set('Accept', 'application/octet-stream')
-      .attach('image', photo('coffee.png'), 'coffee.png').buffer(true).parse(binary).expect(200);
+    const json = await request(server.app)
+      .post('/v1/classmap?model=fashion')
+      .attach('image', photo('coffee.png'), 'coffee.png')
+      .expect(200);
+    const bin = await request(server.app)
+      .post('/v1/classmap?model=fashion')
+      .set('Accept', 'application/octet-stream')
+      .attach('image', photo('coffee.png'), 'coffee.png')
+      .buffer(true)
+      .parse(bodyBytes)
+      .expect(200);
     expect(bin.headers['content-type']).toBe('application/octet-stream');
     expect(bin.headers['x-tagmap-shape']).toBe(json.body.shape.join(','));
     expect(JSON.parse(bin.headers['x-tagmap-geometry'])).toEqual(json.body.geometry);
     expect((bin.body as Buffer).equals(Buffer.from(json.body.data, 'base64'))).toBe(true);
   });
 });
-
-/** supertest parser that keeps a binary body as a Buffer. */
-function binary(res: request.Response, done: (error: Error | null, body: Buffer) => void) {
-  // in node, superagent hands the parser the response stream itself
-  const stream = res as unknown as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  stream.on('end', () => done(null, Buffer.concat(chunks)));
-}

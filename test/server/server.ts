@@ -27,20 +27,39 @@ export interface TestServer {
 }
 
 /** Starts the app on the named bundled models; env holds settings exactly as the process would read them. */
-export async function startServer(models: string[], env: Record<string, string> = {}, extra: Pick<AppDeps, 'web'> = {}): Promise<TestServer> {
+export async function startServer(
+  models: string[],
+  env: Record<string, string> = {},
+  extra: Pick<AppDeps, 'web'> = {},
+): Promise<TestServer> {
   const folder = modelsFolder(models);
   const config = loadConfig({
-    TAGMAP_MODELS: folder.dir, TAGMAP_DEVICE: 'cpu', TAGMAP_WORKERS: '1', TAGMAP_THREADS: '1', LOG_LEVEL: 'silent', ...env,
+    TAGMAP_MODELS: folder.dir,
+    TAGMAP_DEVICE: 'cpu',
+    TAGMAP_WORKERS: '1',
+    TAGMAP_THREADS: '1',
+    LOG_LEVEL: 'silent',
+    ...env,
   });
   const tagmap = await createTagmap({ ...config.tagmap, logger: { info: () => undefined, warn: () => undefined } });
   await tagmap.ready();
   const lifecycle: Lifecycle = { draining: false };
-  const app = createApp({ tagmap, config, logger: pino({ level: 'silent' }), registry: new Registry(), lifecycle, ...extra });
+  const app = createApp({
+    tagmap,
+    config,
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    lifecycle,
+    ...extra,
+  });
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    app, tagmap, lifecycle, url: `http://127.0.0.1:${port}`,
+    app,
+    tagmap,
+    lifecycle,
+    url: `http://127.0.0.1:${port}`,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -51,11 +70,29 @@ export async function startServer(models: string[], env: Record<string, string> 
 }
 
 /** A multipart upload of one file in field "image", through fetch. */
-export function upload(url: string, bytes: Buffer, filename = 'image.jpg', headers: Record<string, string> = {}): Promise<Response> {
+export function upload(
+  url: string,
+  bytes: Buffer,
+  filename = 'image.jpg',
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const form = new FormData();
   form.append('image', new Blob([new Uint8Array(bytes)]), filename);
   return fetch(url, { method: 'POST', body: form, headers });
 }
 
 export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+
+/** A supertest parser that keeps a binary answer (a PNG, float32 bytes) as one Buffer; in Node, superagent
+ * hands the parser the response stream itself. */
+export function bodyBytes(stream: unknown, done: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  (stream as NodeJS.ReadableStream)
+    .on('data', (c: Buffer) => chunks.push(c))
+    .on('end', () => done(null, Buffer.concat(chunks)));
+}

@@ -27,7 +27,9 @@ function serveUpstream(): Server {
       case '/chelsea.png':
         return res.writeHead(200, { 'content-type': 'image/png' }).end(chelsea);
       case '/to-loopback':
-        return res.writeHead(302, { location: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/chelsea.png` }).end();
+        return res
+          .writeHead(302, { location: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/chelsea.png` })
+          .end();
       case '/to-metadata':
         return res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       case '/broken':
@@ -50,7 +52,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, UPSTREAM_HOST, resolve));
   origin = `http://${UPSTREAM_HOST}:${(upstream.address() as AddressInfo).port}`;
   server = await startServer(['imagenet'], {
-    TAGMAP_URL_ALLOW: UPSTREAM_HOST, TAGMAP_URL_TIMEOUT_MS: '1000', TAGMAP_URL_MAX_BYTES: '300000',
+    TAGMAP_URL_ALLOW: UPSTREAM_HOST,
+    TAGMAP_URL_TIMEOUT_MS: '1000',
+    TAGMAP_URL_MAX_BYTES: '300000',
   });
 });
 afterAll(async () => {
@@ -64,14 +68,20 @@ const byUrl = (url: string) => request(server.app).post('/v1/tags').send({ url, 
 describe('fetching an image URL', () => {
   it('tags an image from an allowed host exactly as the same image uploaded', async () => {
     const fetched = await byUrl(`${origin}/chelsea.png`).expect(200);
-    const uploaded = await request(server.app).post('/v1/tags?topK=3').attach('image', chelsea, 'chelsea.png').expect(200);
+    const uploaded = await request(server.app)
+      .post('/v1/tags?topK=3')
+      .attach('image', chelsea, 'chelsea.png')
+      .expect(200);
     expect(fetched.body.tags).toEqual(uploaded.body.tags);
   });
 
   it('follows up to 3 redirects, each hop re-checked, and refuses a fourth with a 502', async () => {
     await byUrl(`${origin}/hop/3`).expect(200);
     const res = await byUrl(`${origin}/hop/4`).expect(502);
-    expect(res.body).toMatchObject({ code: 'url_fetch_failed', detail: expect.stringMatching(/more than 3 redirects/) });
+    expect(res.body).toMatchObject({
+      code: 'url_fetch_failed',
+      detail: expect.stringMatching(/more than 3 redirects/),
+    });
   });
 
   it.each([
@@ -101,13 +111,19 @@ describe('fetching an image URL', () => {
   it('refuses a redirect from an allowed host to loopback or to the metadata address', async () => {
     for (const path of ['/to-loopback', '/to-metadata']) {
       const res = await byUrl(`${origin}${path}`).expect(400);
-      expect(res.body).toMatchObject({ code: 'url_not_allowed', detail: expect.stringMatching(/private, loopback, link-local or metadata/) });
+      expect(res.body).toMatchObject({
+        code: 'url_not_allowed',
+        detail: expect.stringMatching(/private, loopback, link-local or metadata/),
+      });
     }
   });
 
   it('answers an upstream 500 with a 502 url_fetch_failed', async () => {
     const res = await byUrl(`${origin}/broken`).expect(502);
-    expect(res.body).toMatchObject({ code: 'url_fetch_failed', detail: `${UPSTREAM_HOST}:${new URL(origin).port} answered 500 Internal Server Error` });
+    expect(res.body).toMatchObject({
+      code: 'url_fetch_failed',
+      detail: `${UPSTREAM_HOST}:${new URL(origin).port} answered 500 Internal Server Error`,
+    });
   });
 
   it('answers an upstream that stalls with a 504 url_timeout after TAGMAP_URL_TIMEOUT_MS', async () => {
@@ -124,7 +140,10 @@ describe('fetching an image URL', () => {
 
   it('stops reading a body over TAGMAP_URL_MAX_BYTES with a 413 too_large', async () => {
     const res = await byUrl(`${origin}/huge`).expect(413);
-    expect(res.body).toMatchObject({ code: 'too_large', detail: expect.stringMatching(/larger than the 300000-byte limit/) });
+    expect(res.body).toMatchObject({
+      code: 'too_large',
+      detail: expect.stringMatching(/larger than the 300000-byte limit/),
+    });
   });
 
   it('fetches from a host allowed by name although it resolves to loopback, and still refuses other loopback names', async () => {
@@ -135,7 +154,9 @@ describe('fetching an image URL', () => {
       const fetchImage = createUrlFetcher({ allow: ['localhost'], timeoutMs: 1000, maxBytes: 1_000_000 });
       const fetched = await fetchImage(`http://localhost:${port}/chelsea.png`);
       expect(fetched.bytes.equals(chelsea)).toBe(true);
-      await expect(fetchImage(`http://127.0.0.1:${port}/chelsea.png`)).rejects.toMatchObject({ code: 'url_not_allowed' });
+      await expect(fetchImage(`http://127.0.0.1:${port}/chelsea.png`)).rejects.toMatchObject({
+        code: 'url_not_allowed',
+      });
     } finally {
       local.close();
     }

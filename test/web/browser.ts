@@ -6,8 +6,15 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface WatchedBrowser {
   context: BrowserContext;
@@ -25,13 +32,19 @@ export interface WatchedBrowser {
 export async function launchBrowser(origin: string): Promise<WatchedBrowser> {
   const profile = mkdtempSync(path.join(tmpdir(), 'tagmap-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
   });
   const outside: string[] = [];
   const errors: string[] = [];
   const failedLoads: number[] = [];
   return {
-    context, outside, errors, failedLoads,
+    context,
+    outside,
+    errors,
+    failedLoads,
     async open(viewport) {
       const page = await context.newPage();
       if (viewport) await page.setViewportSize(viewport);

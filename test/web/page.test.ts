@@ -42,7 +42,11 @@ const takeFailedLoads = () => browser.failedLoads.splice(0);
 afterEach(() => {
   const { outside, errors, failedLoads } = browser;
   const seen = { outside: outside.splice(0), errors: errors.splice(0), failedLoads: failedLoads.splice(0) };
-  expect(seen, 'requests that left the server, page errors, unexpected refusals').toEqual({ outside: [], errors: [], failedLoads: [] });
+  expect(seen, 'requests that left the server, page errors, unexpected refusals').toEqual({
+    outside: [],
+    errors: [],
+    failedLoads: [],
+  });
 });
 
 async function openPage(viewport?: { width: number; height: number }): Promise<Page> {
@@ -53,17 +57,18 @@ async function openPage(viewport?: { width: number; height: number }): Promise<P
 }
 
 /** Share of the overlay's pixels that are drawn (alpha > 0), and how many distinct colours they use. */
-const overlayInk = (page: Page) => page.$eval('#overlay', (canvas) => {
-  const { width, height } = canvas as HTMLCanvasElement;
-  const data = (canvas as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, width, height).data;
-  let drawn = 0;
-  const colours = new Set<number>();
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i + 3]! > 0) drawn++;
-    colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-  }
-  return { width, height, drawn: drawn / (width * height), colours: colours.size };
-});
+const overlayInk = (page: Page) =>
+  page.$eval('#overlay', (canvas) => {
+    const { width, height } = canvas as HTMLCanvasElement;
+    const data = (canvas as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, width, height).data;
+    let drawn = 0;
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! > 0) drawn++;
+      colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    }
+    return { width, height, drawn: drawn / (width * height), colours: colours.size };
+  });
 
 const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
 
@@ -84,10 +89,16 @@ describe('the page itself', () => {
   it('labels every control and lists the models from /v1/models', async () => {
     const page = await openPage();
     const unlabelled = await page.$$eval('input, select, button', (controls) =>
-      controls.filter((c) => !(c as HTMLInputElement).labels?.length && !c.textContent?.trim()).map((c) => c.outerHTML));
+      controls.filter((c) => !(c as HTMLInputElement).labels?.length && !c.textContent?.trim()).map((c) => c.outerHTML),
+    );
     expect(unlabelled).toEqual([]);
-    const options = await page.$$eval('#model option', (list) => list.map((o) => [(o as HTMLOptionElement).value, (o as HTMLOptionElement).selected]));
-    expect(options).toEqual([['camvid', false], ['imagenet', true]]);
+    const options = await page.$$eval('#model option', (list) =>
+      list.map((o) => [(o as HTMLOptionElement).value, (o as HTMLOptionElement).selected]),
+    );
+    expect(options).toEqual([
+      ['camvid', false],
+      ['imagenet', true],
+    ]);
     await page.close();
   });
 });
@@ -101,9 +112,13 @@ describe('tagging a chosen photo', () => {
     const seconds = (Date.now() - started) / 1000;
     expect(seconds).toBeLessThan(10);
 
-    const tags = await page.$$eval('#tags .tag', (buttons) => buttons.map((b) => ({
-      name: b.querySelector('.name')!.textContent, score: Number(b.querySelector('.score')!.textContent), about: b.querySelector('.about')!.textContent,
-    })));
+    const tags = await page.$$eval('#tags .tag', (buttons) =>
+      buttons.map((b) => ({
+        name: b.querySelector('.name')!.textContent,
+        score: Number(b.querySelector('.score')!.textContent),
+        about: b.querySelector('.about')!.textContent,
+      })),
+    );
     expect(tags.length).toBeGreaterThan(0);
     expect(tags[0]!.about).toContain('cat'); // chelsea is a cat: WordNet parents say so
     for (const { score } of tags) {
@@ -143,13 +158,19 @@ describe('tagging a chosen photo', () => {
     const base64 = readFileSync(path.join(SHARED, 'photos/rocket.jpg')).toString('base64');
     const dataTransfer = await page.evaluateHandle((bytes) => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], 'rocket.jpg', { type: 'image/jpeg' }));
+      transfer.items.add(
+        new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], 'rocket.jpg', { type: 'image/jpeg' }),
+      );
       return transfer;
     }, base64);
     await page.dispatchEvent('main', 'dragover', { dataTransfer });
     expect(await page.locator('#drop').getAttribute('class')).toContain('dragging');
     await page.dispatchEvent('main', 'drop', { dataTransfer });
-    await page.getByRole('status').filter({ hasText: 'rocket.jpg' }).filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'rocket.jpg' })
+      .filter({ hasText: 'maps drawn' })
+      .waitFor({ timeout: 10_000 });
     expect(await page.locator('#tags .tag').count()).toBeGreaterThan(0);
     expect(await page.$eval('#file', (input) => (input as HTMLInputElement).files?.[0]?.name)).toBe('rocket.jpg');
     expect(await page.locator('#drop').getAttribute('class')).not.toContain('dragging');
@@ -161,9 +182,12 @@ describe('tagging a chosen photo', () => {
     await page.getByLabel('Model').selectOption('camvid');
     await page.getByLabel('Image file').setInputFiles(CAMVID_STREET);
     await page.getByRole('status').filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
-    const legend = await page.$$eval('#legend li', (items) => items.map((li) => ({
-      name: li.querySelector('.name')!.textContent!, share: parseFloat(li.querySelector('.score')!.textContent!),
-    })));
+    const legend = await page.$$eval('#legend li', (items) =>
+      items.map((li) => ({
+        name: li.querySelector('.name')!.textContent!,
+        share: parseFloat(li.querySelector('.score')!.textContent!),
+      })),
+    );
     expect(legend.map((entry) => entry.name)).toEqual(expect.arrayContaining(['road', 'building']));
     const total = legend.reduce((sum, entry) => sum + entry.share, 0);
     expect(total).toBeGreaterThan(97);
@@ -197,7 +221,11 @@ describe('explaining failures', () => {
 
   it('says that a file which is not an image cannot be read', async () => {
     const page = await openPage();
-    await page.getByLabel('Image file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: readFileSync(path.resolve(import.meta.dirname, '../../package.json')) });
+    await page.getByLabel('Image file').setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: readFileSync(path.resolve(import.meta.dirname, '../../package.json')),
+    });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('That file is not an image we can read');
@@ -251,7 +279,10 @@ describe('keyboard and small screens', () => {
     const page = await openPage({ width: 360, height: 740 });
     await page.getByLabel('Image file').setInputFiles(CHELSEA);
     await page.getByRole('status').filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
-    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, frame: document.getElementById('frame')!.getBoundingClientRect().width }));
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      frame: document.getElementById('frame')!.getBoundingClientRect().width,
+    }));
     expect(widths.page).toBeLessThanOrEqual(360);
     expect(widths.frame).toBeGreaterThan(300);
     await screenshot(page, 'web-page-360.png');
