@@ -49,9 +49,14 @@ export const scorePoolingSchema = z.enum(SCORE_POOLINGS);
 export const parseFormatSchema = z.enum(PARSE_FORMATS);
 
 const scalesMessage = `scales must be 1 to ${scale.count} numbers between ${scale.min} and ${scale.max}`;
-/** A whole number in a range; the message names what is wrong (zod's own names the limit). */
+/** Says what a non-number is; zod's own messages name the limit a number misses. */
+const wholeNumberType = {
+  error: (issue: { code: string }) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined),
+};
+
+/** A whole number in a range. */
 export const wholeNumber = (min: number, max: number) =>
-  z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max);
+  z.number(wholeNumberType).int('must be a whole number').min(min).max(max);
 
 export const maxSideSchema = wholeNumber(maxSide.min, maxSide.max);
 
@@ -75,7 +80,7 @@ export const runOptionFields = {
       "the server's TAGMAP_MAX_SIDE; smallest: the model's window)",
   ),
   density: z
-    .number({ error: 'must be a whole number' })
+    .number(wholeNumberType)
     .int('must be a whole number')
     .min(density.min)
     .max(density.max, `density must be at most ${density.max}`)

@@ -1,8 +1,8 @@
 // The limits /openapi.json states are the limits the server enforces. For every option of the three image
 // routes, as the document describes it, the smallest and largest value are answered 200 and one past each is a
-// 400 bad_options naming the option. Where a model's card narrows a range (topK at most its labels, maxSide at
-// least its window, density dividing its stride; each said in the option's description), the answer follows
-// the card.
+// 400 bad_options naming the option and the limit. Where a model's card narrows a range (topK at most its
+// labels, maxSide at least its window, density dividing its stride; each said in the option's description), the
+// answer follows the card.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { photo, startServer, upload, type TestServer } from './server.ts';
@@ -54,13 +54,18 @@ interface Probe {
   value: Value;
   /** what the document allows */
   documented: boolean;
+  /** for a value the document refuses: what the error message must name (the limit, or an allowed value) */
+  names?: string;
 }
 
 /** The smallest and largest documented value and one past each; each enum value and one not in it. */
 function probes(param: Param, card: Card): Probe[] {
   const { schema } = param;
   if (schema.enum)
-    return [...schema.enum.map((value) => ({ value, documented: true })), { value: 'nonesuch', documented: false }];
+    return [
+      ...schema.enum.map((value) => ({ value, documented: true })),
+      { value: 'nonesuch', documented: false, names: schema.enum[0] },
+    ];
   if (schema.type === 'array') {
     const item = schema.items!;
     const names = card.labels.map((l) => l.name);
@@ -69,14 +74,14 @@ function probes(param: Param, card: Card): Probe[] {
     const probesOf: Probe[] = [
       { value: fill(schema.minItems!, element), documented: true },
       { value: fill(schema.maxItems!, element), documented: true },
-      { value: fill(schema.maxItems! + 1, element), documented: false },
+      { value: fill(schema.maxItems! + 1, element), documented: false, names: String(schema.maxItems) },
     ];
     if (item.type === 'number') {
       const past = 0.01;
       probesOf.push(
         { value: [item.maximum!], documented: true },
-        { value: [item.minimum! - past], documented: false },
-        { value: [item.maximum! + past], documented: false },
+        { value: [item.minimum! - past], documented: false, names: String(item.minimum) },
+        { value: [item.maximum! + past], documented: false, names: String(item.maximum) },
       );
     }
     return probesOf;
@@ -86,8 +91,8 @@ function probes(param: Param, card: Card): Probe[] {
     return [
       { value: schema.minimum!, documented: true },
       { value: schema.maximum!, documented: true },
-      { value: schema.minimum! - past, documented: false },
-      { value: schema.maximum! + past, documented: false },
+      { value: schema.minimum! - past, documented: false, names: String(schema.minimum) },
+      { value: schema.maximum! + past, documented: false, names: String(schema.maximum) },
     ];
   }
   return [];
@@ -121,7 +126,7 @@ describe('option limits: the HTTP answer agrees with /openapi.json', () => {
         expect(found.length, `${param.name}: probes from its schema ${JSON.stringify(param.schema)}`).toBeGreaterThan(
           1,
         );
-        for (const { value, documented } of found) {
+        for (const { value, documented, names } of found) {
           const query = new URLSearchParams({
             model,
             [param.name]: Array.isArray(value) ? value.join(',') : String(value),
@@ -144,6 +149,8 @@ describe('option limits: the HTTP answer agrees with /openapi.json', () => {
               body.issues.map((i: { path: string[] }) => i.path[0]),
               what,
             ).toContain(param.name);
+            // the message states the limit the document states
+            expect(body.detail, what).toContain(names);
           }
         }
       }
