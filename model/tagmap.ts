@@ -61,7 +61,8 @@ export async function createTagmap(settings: SettingsInput & { logger?: TagmapLo
     options: O,
   ): Promise<R> {
     const entry = catalog.pick(options.model, task.cardTask);
-    const request = task.resolve(options, entry.card, config.maxSide);
+    const lists = { tagsAllow: config.tagsAllow, tagsDeny: config.tagsDeny };
+    const request = task.resolve(options, entry.card, config.maxSide, { ...lists, vocabulary: entry.vocabulary });
     const ran = await runOnPool(image, entry, request, task.labelMap);
     return task.answer(ran, request, { maxPixels: config.maxPixels });
   }

@@ -31,7 +31,7 @@ const program = new Command('import-model')
   .description(
     'Import a third-party ONNX classifier as a fully convolutional tagmap model (model.onnx, card.json, golden.json).',
   )
-  .argument('<file>', 'the ONNX classifier')
+  .argument('<file>', 'the classifier: ONNX (float or int8) or TFLite (.tflite)')
   .requiredOption('--name <name>', 'model name (lower-case letters, digits, _ and -)')
   .requiredOption(
     '--labels <file>',
@@ -54,10 +54,13 @@ const program = new Command('import-model')
     'WordNet dict folder with data.noun, for the parents of labels with WordNet ids',
     '/usr/share/wordnet',
   )
+  .option('--wnids <file>', 'ImageNet index JSON {"0": [wnid, name]}: WordNet ids for the labels by position')
+  .option('--vocabulary <file>', 'photo vocabulary JSON to copy into the folder and name in the card')
   .option('--description <text>', 'one line for the card')
   .option('--license <text>', 'licence of the weights')
   .option('--origin <text>', 'where the original file came from')
   .option('--no-activation', 'do not expose the map before a pooling head as a second output')
+  .option('--dequantize', 'int8 models: convert the trunk to float too (default: keep the int8 trunk, faster on CPUs)')
   .addOption(new Option('--pool <pool>', 'card default: how tags pool the map').choices(SCORE_POOLINGS))
   .option('--scales <list>', 'card default: scales relative to the short side, e.g. 1,2', numbers)
   .option('--top-k <n>', 'card default: number of tags', positiveInt)
@@ -86,10 +89,13 @@ try {
     shortSide: o.shortSide,
     pad: o.pad,
     wordnet: o.wordnet,
+    wnids: o.wnids,
+    vocabulary: o.vocabulary,
     description: o.description,
     license: o.license,
     origin: o.origin,
     activation: o.activation,
+    dequantize: o.dequantize,
     defaults: Object.keys(defaults).length ? defaults : undefined,
   });
   const { card } = result;

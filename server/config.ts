@@ -35,6 +35,19 @@ const allowEntry = z.string().refine(
   { message: 'each entry must be a host name, an IP address or a CIDR block such as 10.0.0.0/8' },
 );
 
+/** A comma-separated list read into a contract list field. */
+const listFromEnv = <T extends z.ZodType>(field: T) =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean)
+        : v,
+    field,
+  );
+
 const s = settingsFields;
 
 export const envSchema = z.object({
@@ -48,6 +61,8 @@ export const envSchema = z.object({
   TAGMAP_MAX_QUEUE: fromEnv(s.maxQueue),
   TAGMAP_MAX_PIXELS: fromEnv(s.maxPixels),
   TAGMAP_MAX_SIDE: fromEnv(s.maxSide),
+  TAGMAP_TAGS_ALLOW: listFromEnv(s.tagsAllow).describe(`${s.tagsAllow.description} (comma-separated)`),
+  TAGMAP_TAGS_DENY: listFromEnv(s.tagsDeny).describe(`${s.tagsDeny.description} (comma-separated)`),
   TAGMAP_MAX_UPLOAD_BYTES: whole(1, 1 << 30)
     .default(20 * 1024 * 1024)
     .describe('largest upload or base64 image, bytes'),
@@ -110,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     defaultModel: e.TAGMAP_DEFAULT_MODEL,
     workers: e.TAGMAP_WORKERS,
     threadsPerWorker: e.TAGMAP_THREADS,
+    tagsAllow: e.TAGMAP_TAGS_ALLOW,
+    tagsDeny: e.TAGMAP_TAGS_DENY,
   });
   return {
     port: e.PORT,

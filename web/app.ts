@@ -26,6 +26,7 @@ const status = byId('status');
 const errorBox = byId('error');
 const results = byId('results');
 const tagList = byId<HTMLOListElement>('tags');
+const classesToggle = byId<HTMLInputElement>('show-classes');
 const sceneSection = byId('scene');
 const stage = new Stage(
   byId('frame'),
@@ -81,6 +82,7 @@ function showTags(result: TagResult, isScene: boolean): void {
   view.preview = undefined;
   view.showScene = isScene;
   view.buttons = renderTags(tagList, result.tags);
+  classesToggle.closest('label')!.hidden = !result.tags.some((tag) => tag.classes);
   view.buttons.forEach((button, i) => {
     const preview = () => {
       view.preview = i;
@@ -179,6 +181,7 @@ fileInput.addEventListener('change', () => chooseFile(fileInput.files?.[0]));
 modelSelect.addEventListener('change', () => {
   if (input) void analyse(input.source, input.name);
 });
+classesToggle.addEventListener('change', () => tagList.classList.toggle('with-classes', classesToggle.checked));
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="view"]')) {
   radio.addEventListener('change', () => {
     view.showScene = radio.value === 'scene';

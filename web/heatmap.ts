@@ -2,19 +2,22 @@
 // the model gives logits), coloured on a canvas with one pixel per cell, ready to be stretched over the image.
 import type { ClassMap } from './api.ts';
 
-/** P(label) per cell, row-major over the grid. */
-function labelProbabilities(map: ClassMap, label: number): Float32Array {
+/** P(any of the ids) per cell, row-major over the grid: one label, or the raw classes behind a photo tag. */
+function labelProbabilities(map: ClassMap, ids: number[]): Float32Array {
   const [labels, rows, cols] = map.shape;
   const cells = rows * cols;
   const scores = map.data;
-  if (map.kind === 'probabilities') return scores.slice(label * cells, (label + 1) * cells);
   const out = new Float32Array(cells);
   for (let cell = 0; cell < cells; cell++) {
+    if (map.kind === 'probabilities') {
+      for (const id of ids) out[cell] += scores[id * cells + cell]!;
+      continue;
+    }
     let max = -Infinity;
     for (let k = 0; k < labels; k++) max = Math.max(max, scores[k * cells + cell]!);
     let sum = 0;
     for (let k = 0; k < labels; k++) sum += Math.exp(scores[k * cells + cell]! - max);
-    out[cell] = Math.exp(scores[label * cells + cell]! - max) / sum;
+    for (const id of ids) out[cell] += Math.exp(scores[id * cells + cell]! - max) / sum;
   }
   return out;
 }
@@ -38,9 +41,9 @@ function rampColour(value: number): [number, number, number] {
 }
 
 /** The cells as a cols x rows canvas, scaled so the label's best cell is full strength; faint cells fade out. */
-export function heatCanvas(map: ClassMap, label: number): { canvas: HTMLCanvasElement; peak: number } {
+export function heatCanvas(map: ClassMap, ids: number[]): { canvas: HTMLCanvasElement; peak: number } {
   const [, rows, cols] = map.shape;
-  const probabilities = labelProbabilities(map, label);
+  const probabilities = labelProbabilities(map, ids);
   const peak = probabilities.reduce((a, b) => Math.max(a, b), 0);
   const canvas = document.createElement('canvas');
   canvas.width = cols;

@@ -23,7 +23,14 @@ export function fillModels(select: HTMLSelectElement, about: HTMLElement, models
   describe();
 }
 
-/** One button per tag (name, score as a number and a bar, coverage, broader names). */
+/** A photo tag's raw classes with their scores, e.g. "Egyptian cat 0.73 · tabby 0.10". */
+const classesLine = (tag: Tag) =>
+  element('span', 'classes', (tag.classes ?? []).map((c) => `${c.label} ${c.score.toFixed(2)}`).join(' · '));
+
+/**
+ * One button per tag (name, score as a number and a bar, coverage, the finer label or broader names) and, for
+ * photo labels, the raw classes behind it, shown when the list has the class "with-classes".
+ */
 export function renderTags(list: HTMLOListElement, tags: Tag[]): HTMLButtonElement[] {
   if (tags.length === 0) {
     list.replaceChildren(element('li', 'none', 'No label scored above the threshold for this image.'));
@@ -36,7 +43,12 @@ export function renderTags(list: HTMLOListElement, tags: Tag[]): HTMLButtonEleme
       element('span', 'name', tag.label),
       element('span', 'score', tag.score.toFixed(3)),
       bar(tag.score),
-      element('span', 'about', [`covers ${percent(tag.coverage)}`, ...tag.parents.slice(0, 3)].join(' · ')),
+      element(
+        'span',
+        'about',
+        [`covers ${percent(tag.coverage)}`, ...[tag.finer ?? [], tag.parents].flat().slice(0, 3)].join(' · '),
+      ),
+      ...(tag.classes && tag.classes[0]?.label !== tag.label ? [classesLine(tag)] : []),
     );
     button.type = 'button';
     button.setAttribute('aria-pressed', 'false');

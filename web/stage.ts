@@ -58,7 +58,8 @@ export class Stage {
   heat(tag: Tag, map: ClassMap | undefined): void {
     const context = this.clear('');
     if (map) {
-      const { canvas, peak } = heatCanvas(map, tag.id);
+      // a photo tag's heat map sums the raw classes it lists (its best few members)
+      const { canvas, peak } = heatCanvas(map, tag.classes?.map((c) => c.id) ?? [tag.id]);
       const { originX, originY, stepX, stepY } = map.grid;
       const [, rows, cols] = map.shape;
       context.imageSmoothingEnabled = true;

@@ -5,8 +5,12 @@ import { tagOptionFields } from './options.ts';
 
 /** What a model is meant for: tags for whole images, or parsing scenes into label maps. */
 export const CARD_TASKS = ['tag', 'parse'] as const;
-/** How image borders are padded so that every pixel gets a cell. */
-export const PAD_MODES = ['edge', 'reflect', 'zero'] as const;
+/**
+ * How image borders are padded so that every pixel gets a cell: edge pixels repeated, reflected, zero (the
+ * mean colour), or none: no padding, only the windows that fit in the image (border pixels take the nearest
+ * cell's scores).
+ */
+export const PAD_MODES = ['edge', 'reflect', 'zero', 'none'] as const;
 export const OUTPUT_KINDS = ['logits', 'probabilities'] as const;
 export const COLOR_ORDERS = ['rgb', 'bgr', 'gray'] as const;
 export const cardTaskSchema = z.enum(CARD_TASKS);
@@ -45,7 +49,10 @@ export const inputSchema = z.object({
   std: z.array(z.number().positive()).min(1),
   minSide: z.number().int().positive().describe('smallest input side the net accepts, px'),
   shortSide: z.number().int().positive().describe('shorter image side in training; images are scaled to it by default'),
-  pad: z.enum(PAD_MODES).optional().describe('how borders are padded so every pixel gets a cell (default edge)'),
+  pad: z
+    .enum(PAD_MODES)
+    .optional()
+    .describe('how borders are padded so every pixel gets a cell, or none: only windows inside (default edge)'),
 });
 
 export const outputSchema = z.object({
@@ -70,6 +77,7 @@ export const labelSchema = z.object({
   color: rgb.optional(),
   wnid: z.string().optional().describe('WordNet id, e.g. n02123045'),
   parents: z.array(z.string()).optional().describe('broader names, nearest first'),
+  scientific: z.string().optional().describe('scientific name, for species labels, e.g. Cyanocitta cristata'),
 });
 
 /** Request defaults chosen for one model: the same fields and limits as the request options. */
@@ -94,6 +102,11 @@ export const cardSchema = z
     tasks: z.array(cardTaskSchema).min(1),
     background: z.number().int().min(0).optional().describe('label id of the background class, if any'),
     defaults: defaultsSchema.optional().describe('request defaults chosen for this model'),
+    vocabulary: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('vocabulary file of photo labels for tags, relative to the model folder, e.g. "vocabulary.json"'),
     metrics: z.record(z.string(), z.record(z.string(), z.number())).describe('split -> metric -> value'),
   })
   .superRefine((card, ctx) => {
@@ -132,6 +145,10 @@ export type Label = z.infer<typeof labelSchema>;
 /** golden.json: seeded inputs and the outputs the exporter (PyTorch) or the original model computed. */
 export const goldenSchema = z.object({
   tolerance: z.number().positive(),
+  toleranceReason: z
+    .string()
+    .optional()
+    .describe('why tolerance is looser than 1e-4 of the largest score (an int8 original against float arithmetic)'),
   cases: z
     .array(
       z.object({

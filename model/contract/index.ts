@@ -6,3 +6,4 @@ export * from './headers.ts';
 export * from './options.ts';
 export * from './results.ts';
 export * from './settings.ts';
+export * from './vocabulary.ts';

@@ -3,10 +3,15 @@
 // a model's card (topK at most its labels, density dividing its stride, maxSide at least its window) is
 // checked against the card in model/runtime/options.ts.
 import { z } from 'zod';
+import { VOCABULARY_MODES } from './vocabulary.ts';
 
 export const FUSE_MODES = ['mean', 'max'] as const;
-/** how a class's probability map becomes one score */
-export const SCORE_POOLINGS = ['max', 'mean', 'topk'] as const;
+/**
+ * how a class's map becomes one score: the max, mean or mean of the best tenth of its cells' probabilities, or
+ * 'logit-mean', the softmax of the cells' mean logits (for a global-average-pool + linear head, the original
+ * classifier on the whole image)
+ */
+export const SCORE_POOLINGS = ['max', 'mean', 'topk', 'logit-mean'] as const;
 export const PARSE_FORMATS = ['json', 'png', 'overlay'] as const;
 
 export const LIMITS = {
@@ -47,6 +52,7 @@ const { scale, maxSide, density, topK, minScore, labels, modelName } = LIMITS;
 export const fuseSchema = z.enum(FUSE_MODES);
 export const scorePoolingSchema = z.enum(SCORE_POOLINGS);
 export const parseFormatSchema = z.enum(PARSE_FORMATS);
+export const vocabularyModeSchema = z.enum(VOCABULARY_MODES);
 
 const scalesMessage = `scales must be 1 to ${scale.count} numbers between ${scale.min} and ${scale.max}`;
 /** Says what a non-number is; zod's own messages name the limit a number misses. */
@@ -104,10 +110,15 @@ export const tagOptionFields = {
     .max(minScore.max)
     .describe(`tags scoring below this are dropped (default ${DEFAULTS.minScore})`),
   pool: scorePoolingSchema.describe(
-    `how a class's probability map is pooled into its score (default: the model's, else ${DEFAULTS.pool})`,
+    "how a class's cells are pooled into its score: max, mean or topk (best tenth) of the probabilities, or " +
+      `logit-mean, the softmax of the mean logits (default: the model's, else ${DEFAULTS.pool})`,
   ),
   include: labelList.describe('only these labels may be tags'),
   exclude: labelList.describe('these labels are never tags'),
+  vocabulary: vocabularyModeSchema.describe(
+    "photo: the model's photo labels (dog, car, ...), each pooling its raw classes, for models whose card names a " +
+      "vocabulary; raw: the model's own classes (default: photo when the model has a vocabulary, else raw)",
+  ),
 };
 
 export const parseOptionFields = {

@@ -3,6 +3,7 @@
 // typed arrays where JSON has base64 or RLE (see ParseResult and ClassMapResult below).
 import { z } from 'zod';
 import { OUTPUT_KINDS, cardTaskSchema } from './card.ts';
+import { VOCABULARY_CATEGORIES } from './vocabulary.ts';
 
 export const modelRefSchema = z
   .object({ name: z.string(), version: z.string(), sha256: z.string().describe('sha256 of model.onnx') })
@@ -45,6 +46,15 @@ export const tagSchema = z
     peak: z.object({ x: z.number(), y: z.number() }).describe('image point of the best cell'),
     box: boxSchema.describe('image box of the cells above threshold around the peak'),
     parents: z.array(z.string()).describe('broader names, nearest first'),
+    categories: z
+      .array(z.enum(VOCABULARY_CATEGORIES))
+      .optional()
+      .describe("photo labels: the vocabulary's categories of this label (none for a class in no label)"),
+    classes: z
+      .array(z.object({ label: z.string(), id: z.number(), score: z.number() }))
+      .optional()
+      .describe('photo labels: the raw classes behind this tag with their own scores, best first (a few)'),
+    finer: z.string().optional().describe('photo labels that keep a finer label: the best raw class, e.g. the breed'),
   })
   .meta({ id: 'Tag' });
 

@@ -33,6 +33,19 @@ export const settingsFields = {
     .default(40_000_000)
     .describe('largest decoded image, in pixels (width x height); larger ones are refused with 422'),
   maxSide: maxSideSchema.default(2048).describe("a request's default maxSide, and the largest it may ask for (px)"),
+  tagsAllow: z
+    .array(z.string().min(1))
+    .max(LIMITS.labels.count)
+    .default([])
+    .describe(
+      'only these labels may be tags (photo labels or aliases; a raw class passes when it or its photo label is ' +
+        'listed); empty: every label',
+    ),
+  tagsDeny: z
+    .array(z.string().min(1))
+    .max(LIMITS.labels.count)
+    .default([])
+    .describe('these labels are never tags (photo labels, aliases or raw classes, as for the allow list)'),
 };
 
 export const settingsSchema = z.strictObject({

@@ -5,7 +5,7 @@ import { ImportError } from './import-error.ts';
 import { CHANNELWISE_OPS } from './ops.ts';
 import { describeNode, intAttribute, intsAttribute, stringAttribute, type Node } from './onnx-file.ts';
 
-const STRIDED_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'LpPool']);
+const STRIDED_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'LpPool', 'QLinearConv', 'QLinearAveragePool']);
 /** Ops whose output at a position depends only on the input around it, the same way everywhere. */
 const LOCAL_OPS = new Set([...STRIDED_OPS, ...CHANNELWISE_OPS, 'Concat', 'Sum', 'Max', 'Min', 'LRN', 'Cast']);
 

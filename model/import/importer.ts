@@ -10,11 +10,15 @@ import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { findHead } from './head-find.ts';
 import { ImportError } from './import-error.ts';
-import { loadLabels } from './labels.ts';
-import { decodeModel, encodeModel, graphOf, toNumber } from './onnx-file.ts';
+import { fitLabels } from './label-fit.ts';
+import { encodeModel, graphOf, toNumber } from './onnx-file.ts';
 import { runModel } from './probe.ts';
 import { rewriteToConvolutional } from './rewrite.ts';
 import { seededInput } from './seeded-input.ts';
+import { loadSourceModel } from './source.ts';
+import { storeQuantizedWeights } from './quantized-weights.ts';
+import { keepActivationsQuantized, quantizedActivationTolerance } from './quantized-activations.ts';
+import { prepareQuantized } from './quantized/import-quantized.ts';
 import { ModelRunner, formatChecks, toleranceFor, verifyModel, type Check } from './verify.ts';
 import { DEFAULT_WORDNET, WordNet } from './wordnet.ts';
 
@@ -36,6 +40,12 @@ export interface ImportOptions {
   origin?: string;
   activation?: boolean;
   defaults?: Card['defaults'];
+  /** WordNet ids for the labels by position (an ImageNet index JSON), for label files without them */
+  wnids?: string;
+  /** a vocabulary file to copy into the folder as vocabulary.json and name in the card */
+  vocabulary?: string;
+  /** int8 models: convert the trunk to float as well (default: keep onnxruntime's int8 kernels) */
+  dequantize?: boolean;
 }
 
 export interface ImportResult {
@@ -64,10 +74,13 @@ function perChannel(values: number[] | undefined, channels: number, fallback: nu
 
 export async function importModel(options: ImportOptions): Promise<ImportResult> {
   const bytes = readModelFile(options.file);
-  const model = decodeModel(bytes, options.file);
-  const rewrites: string[] = [];
+  const source = loadSourceModel(bytes, options.file);
+  const { model } = source;
+  const rewrites: string[] = [...source.rewrites];
   const widened = convertFloat16(model);
   if (widened) rewrites.push(widened);
+  const quantized = await prepareQuantized(model, options.window, options.dequantize);
+  if (quantized) rewrites.push(...quantized.rewrites);
 
   const index = new GraphIndex(graphOf(model));
   const inputName = index.imageInput();
@@ -86,9 +99,9 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
     name: inputName,
     channels,
     color,
-    scale: options.scale ?? 1,
-    mean: perChannel(options.mean, channels, 0, '--mean'),
-    std: perChannel(options.std, channels, 1, '--std'),
+    scale: options.scale ?? source.inputDefaults?.scale ?? 1,
+    mean: perChannel(options.mean ?? source.inputDefaults?.mean, channels, 0, '--mean'),
+    std: perChannel(options.std ?? source.inputDefaults?.std, channels, 1, '--std'),
     minSide: window,
     shortSide: options.shortSide ?? window,
     ...(options.pad && { pad: options.pad }),
@@ -100,13 +113,18 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   const head = findHead(index, shapes);
   const geometry = trunkGeometry(index, inputName, head.features);
   const classes = shapes.get(head.logits)!.dims[1];
-  const labels = loadLabels(options.labels);
-  if (labels.length !== classes)
-    throw new ImportError(`${options.labels} has ${labels.length} labels but the model has ${classes} classes`);
+  const { labels, background, notes } = fitLabels(options.labels, classes, options.wnids, source.format === 'tflite');
+  const vocabulary = options.vocabulary && readModelFile(options.vocabulary);
+  rewrites.push(...notes);
   const wordnet = labels.some((label) => label.wnid) ? WordNet.open(options.wordnet ?? DEFAULT_WORDNET) : undefined;
 
   const rewritten = rewriteToConvolutional(model, shapes, options.activation ?? true);
   rewrites.push(...rewritten.rewrites);
+  if (quantized) rewrites.push(...quantized.requantizeHead(rewritten.model));
+  const stored = storeQuantizedWeights(graphOf(rewritten.model), source.quantized);
+  if (stored) rewrites.push(stored);
+  const int8 = !options.dequantize && keepActivationsQuantized(graphOf(rewritten.model), source.activations);
+  if (int8) rewrites.push(int8);
   const lastHeadOp = head.nodes.at(-1)?.opType;
   const card = cardSchema.parse({
     name: options.name,
@@ -134,19 +152,29 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
     labels: labels.map((label, id) => ({
       id,
       name: label.name,
+      ...(label.scientific && { scientific: label.scientific }),
       ...(label.wnid && { wnid: label.wnid, parents: wordnet!.parents(label.wnid) }),
     })),
     tasks: ['tag'],
+    background,
     defaults: options.defaults,
+    ...(options.vocabulary && { vocabulary: 'vocabulary.json' }),
     metrics: {},
   } satisfies Card);
 
   const importedBytes = encodeModel(rewritten.model);
-  const golden = await makeGolden(importedBytes, card, windowInput, shapes.get(head.logits)!.data);
+  const originalScores = quantized ? await quantized.originalScores(windowInput) : shapes.get(head.logits)!.data;
+  const golden = await makeGolden(importedBytes, card, windowInput, originalScores);
+  const loose =
+    quantized?.tolerance(golden.cases[0].output) ??
+    (int8 ? quantizedActivationTolerance(golden.cases[0].output) : undefined);
+  if (loose)
+    Object.assign(golden, { tolerance: Math.max(golden.tolerance, loose.tolerance), toleranceReason: loose.why });
   const checks = await verifyModel(importedBytes, card, golden, {
     input: windowInput,
     output: Float32Array.from(golden.cases[0].output),
     source: 'the original',
+    ...loose,
   });
   if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
   card.metrics = {
@@ -160,6 +188,7 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
     'model.onnx': importedBytes,
     'card.json': `${JSON.stringify(card, null, 2)}\n`,
     'golden.json': JSON.stringify(golden),
+    ...(vocabulary && { 'vocabulary.json': vocabulary }),
   };
   for (const [name, content] of Object.entries(files)) writeFileSync(join(options.out, name), content);
   return { card, checks, files: Object.keys(files).map((name) => join(options.out, name)) };

@@ -6,9 +6,23 @@ import { ImportError } from './import-error.ts';
 export interface ImportedLabel {
   name: string;
   wnid?: string;
+  /** the scientific name, when a line reads "Genus species (Common Name)" (iNaturalist's label files) */
+  scientific?: string;
 }
 
 const clean = (name: string) => name.replace(/_/g, ' ').trim();
+const SPECIES_LINE = /^([A-Z][a-z]+(?: [a-z-]+){1,2}) \((.+)\)$/;
+
+/**
+ * One line of a text labels file as people write it: "tench, Tinca tinca" is "tench" (the first of its synonyms);
+ * "Cyanocitta cristata (Blue Jay)" is "Blue Jay", scientific name kept.
+ */
+function fromLine(line: string): ImportedLabel {
+  const text = clean(line);
+  const species = SPECIES_LINE.exec(text);
+  if (species) return { name: species[2].trim(), scientific: species[1] };
+  return { name: text.split(', ')[0].trim() };
+}
 
 function fromIndex(index: Record<string, unknown>, file: string): ImportedLabel[] {
   const entries = Object.entries(index)
@@ -44,10 +58,7 @@ export function loadLabels(file: string): ImportedLabel[] {
       labels = fromIndex(parsed as Record<string, unknown>, file);
     else throw new ImportError(`${file}: expected a JSON array of names or an index object {"0": ..., "1": ...}`);
   } else {
-    labels = text
-      .replace(/\s+$/, '')
-      .split(/\r?\n/)
-      .map((line) => ({ name: clean(line) }));
+    labels = text.replace(/\s+$/, '').split(/\r?\n/).map(fromLine);
   }
   const empty = labels.findIndex((label) => !label.name);
   if (empty >= 0) throw new ImportError(`${file}: label ${empty} is empty`);

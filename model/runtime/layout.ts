@@ -85,6 +85,22 @@ function planAxis(size: number, geometry: Geometry, minSide: number, density: nu
   return { pad, tensor, canvas: tensor + (density - 1) * step, step };
 }
 
+/**
+ * pad 'none': no padding; only the windows that fit in the image, every shifted pass included, and the
+ * few px left over (less than a stride) split between the two ends. An image smaller than the tensor the net
+ * needs is still padded (with its edge pixels, see tensor.ts).
+ */
+function planAxisUnpadded(size: number, geometry: Geometry, minSide: number, density: number) {
+  const { window, stride, offset } = geometry;
+  const step = stride / density;
+  const edge = offset < 0 ? 2 * offset : offset;
+  const cellsPerPass = Math.max(1, Math.floor((size - window - edge - (density - 1) * step) / stride) + 1);
+  const tensor = Math.max((cellsPerPass - 1) * stride + window + edge, minSide, window);
+  const canvas = tensor + (density - 1) * step;
+  // a negative pad crops: the canvas starts that far inside the image
+  return { pad: -Math.max(0, Math.floor((size - canvas) / 2)), tensor, canvas, step };
+}
+
 export function layoutScales(
   image: { width: number; height: number },
   card: Card,
@@ -95,8 +111,9 @@ export function layoutScales(
     const factor = resizeFactor(image.width, image.height, card, scale, request.maxSide);
     const width = Math.max(1, Math.round(image.width * factor));
     const height = Math.max(1, Math.round(image.height * factor));
-    const x = planAxis(width, card.geometry, card.input.minSide, request.density);
-    const y = planAxis(height, card.geometry, card.input.minSide, request.density);
+    const axis = card.input.pad === 'none' ? planAxisUnpadded : planAxis;
+    const x = axis(width, card.geometry, card.input.minSide, request.density);
+    const y = axis(height, card.geometry, card.input.minSide, request.density);
     const limit = Math.max(request.maxSide, card.geometry.window) ** 2;
     if (x.canvas * y.canvas > 4 * limit) {
       throw new TagmapError(

@@ -19,6 +19,8 @@ import {
   type TagOptions,
 } from '../contract/options.ts';
 import { checkDensity } from './layout.ts';
+import { photoCandidates, rawAllowed, type ResolveContext } from './vocabulary-options.ts';
+import type { LoadedVocabulary, VocabularyLabel } from './vocabulary.ts';
 
 export interface ResolvedRun {
   scales: number[];
@@ -31,8 +33,10 @@ export interface ResolvedTag extends ResolvedRun {
   topK: number;
   minScore: number;
   pool: ScorePooling;
-  /** label ids allowed as tags, in id order */
+  /** label ids allowed as tags, in id order (vocabulary raw) */
   candidates: number[];
+  /** vocabulary photo: the labels allowed as tags, and the vocabulary whose labels compete for cells */
+  photo?: { labels: VocabularyLabel[]; vocabulary: LoadedVocabulary };
 }
 
 export interface ResolvedParse extends ResolvedRun {
@@ -91,7 +95,14 @@ function labelIds(names: string[] | undefined, card: Card, field: string): numbe
   return names.map((n) => byName.get(n)!);
 }
 
-export function resolveTag(options: TagOptions, card: Card, maxSideLimit: number): ResolvedTag {
+const NO_LISTS: ResolveContext = { tagsAllow: [], tagsDeny: [] };
+
+export function resolveTag(
+  options: TagOptions,
+  card: Card,
+  maxSideLimit: number,
+  context: ResolveContext = NO_LISTS,
+): ResolvedTag {
   const checked = parsed(tagOptionsSchema, options);
   const run = resolved(checked, card, maxSideLimit);
   const topK = checked.topK ?? card.defaults?.topK ?? DEFAULTS.topK;
@@ -102,11 +113,21 @@ export function resolveTag(options: TagOptions, card: Card, maxSideLimit: number
   }
   const minScore = checked.minScore ?? card.defaults?.minScore ?? DEFAULTS.minScore;
   const pool = checked.pool ?? card.defaults?.pool ?? DEFAULTS.pool;
+  const { vocabulary } = context;
+  const mode = checked.vocabulary ?? (vocabulary ? 'photo' : 'raw');
+  if (mode === 'photo') {
+    if (!vocabulary) throw bad(`vocabulary must be raw for model "${card.name}": its card names no photo vocabulary`);
+    // a label's threshold stands in for the default minScore: a request that gives minScore decides alone
+    const found = photoCandidates(checked, card, { ...context, vocabulary });
+    const labels = checked.minScore === undefined ? found : found.map((label) => ({ ...label, threshold: 0 }));
+    return { ...run, topK, minScore, pool, candidates: [], photo: { labels, vocabulary } };
+  }
 
   const include = labelIds(checked.include, card, 'include');
   const exclude = new Set(labelIds(checked.exclude, card, 'exclude') ?? []);
   // the background class is not a tag unless asked for by name
   const base = include ?? card.labels.map((l) => l.id).filter((id) => id !== card.background);
-  const candidates = [...new Set(base)].filter((id) => !exclude.has(id)).sort((a, b) => a - b);
+  const kept = [...new Set(base)].filter((id) => !exclude.has(id)).sort((a, b) => a - b);
+  const candidates = rawAllowed(kept, card, context);
   return { ...run, topK, minScore, pool, candidates };
 }

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cardSchema, type Card } from '../contract/card.ts';
+import { loadVocabulary, VocabularyError, type LoadedVocabulary } from './vocabulary.ts';
 
 export interface ModelEntry {
   name: string;
@@ -12,6 +13,8 @@ export interface ModelEntry {
   modelPath: string;
   card: Card;
   sha256: string;
+  /** the photo vocabulary the card names, checked against its classes */
+  vocabulary?: LoadedVocabulary;
 }
 
 export class ModelLoadError extends Error {
@@ -52,7 +55,19 @@ async function loadModel(dir: string): Promise<ModelEntry> {
   const info = await stat(modelPath).catch(() => undefined);
   if (!info?.isFile())
     throw new ModelLoadError(modelPath, 'missing: every model folder needs model.onnx next to card.json');
-  return { name: card.name, dir, modelPath, card, sha256: await sha256Of(modelPath) };
+  const vocabulary = card.vocabulary ? await readVocabulary(dir, card) : undefined;
+  return { name: card.name, dir, modelPath, card, sha256: await sha256Of(modelPath), vocabulary };
+}
+
+async function readVocabulary(dir: string, card: Card): Promise<LoadedVocabulary> {
+  const file = path.join(dir, card.vocabulary!);
+  try {
+    return await loadVocabulary(file, card);
+  } catch (error) {
+    if (!(error instanceof VocabularyError)) throw error;
+    const named = `${path.join(dir, 'card.json')} (vocabulary: "${card.vocabulary}")`;
+    throw new ModelLoadError(error.file, `${error.detail}; named by ${named}`);
+  }
 }
 
 /** Loads every model folder of `modelsDir`, sorted by folder name. */

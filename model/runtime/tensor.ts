@@ -30,7 +30,8 @@ function sourceIndex(start: number, length: number, size: number, pad: NonNullab
     const i = start + t;
     if (i >= 0 && i < size) out[t] = i;
     else if (pad === 'zero') out[t] = ZERO;
-    else if (pad === 'edge' || size === 1) out[t] = i < 0 ? 0 : size - 1;
+    // 'none' reads past the image only when it is smaller than the tensor the net needs
+    else if (pad === 'edge' || pad === 'none' || size === 1) out[t] = i < 0 ? 0 : size - 1;
     else {
       // reflect without repeating the edge pixel, folding as often as needed
       const period = 2 * (size - 1);

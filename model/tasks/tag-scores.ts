@@ -1,15 +1,18 @@
-// Tags from a dense class map: per-cell probabilities pooled per class, then where each tag is (peak cell,
-// box of the connected cells around it, share of cells it wins), in original image coordinates.
+// Tags from a dense class map: per-cell probabilities pooled per class (or the cells' logits averaged), then
+// where each tag is (peak cell, box of the connected cells around it, share of cells it wins), in original image
+// coordinates.
 import type { Box, Tag } from '../contract/results.ts';
 import type { Card, OutputKind } from '../contract/card.ts';
 import type { ScorePooling } from '../contract/options.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
 import type { CellGrid } from '../runtime/layout.ts';
 
+export type ProbabilityPooling = Exclude<ScorePooling, 'logit-mean'>;
+
 /** 'topk' pooling averages the best tenth of the cells (at least one). */
 const TOPK_SHARE = 0.1;
 /** a tag's box holds the cells connected to its peak whose probability is at least this share of the peak's */
-const BOX_THRESHOLD = 0.5;
+export const BOX_THRESHOLD = 0.5;
 /**
  * Scores, peaks and coverage use the cells whose window is at least this much image: border cells that
  * mostly see padding are there so that parse labels every pixel, but their class guesses are unreliable.
@@ -65,8 +68,32 @@ export function insideCells(grid: CellGrid, image: { width: number; height: numb
   return cells.length > 0 ? Int32Array.from(cells) : Int32Array.from({ length: grid.rows * grid.cols }, (_, c) => c);
 }
 
+/**
+ * 'logit-mean': per class, the mean of its logits over the used cells, then a softmax over the classes. For a
+ * global-average-pool + linear head, that is the original classifier on the whole image. A probability map
+ * gives its log-probabilities, which differ from logits by one constant per cell: the same answer for a
+ * softmax's probabilities, and for any map the normalised geometric mean of the cells' probabilities.
+ */
+export function logitMeanScores(map: DenseMap, kind: OutputKind, used: Int32Array): Float64Array {
+  const cells = map.rows * map.cols;
+  const mean = new Float64Array(map.classes);
+  for (let k = 0; k < map.classes; k++) {
+    let total = 0;
+    for (const c of used) {
+      const v = map.data[k * cells + c];
+      total += kind === 'logits' ? v : Math.log(Math.max(v, Number.MIN_VALUE));
+    }
+    mean[k] = total / used.length;
+  }
+  const max = Math.max(...mean);
+  let sum = 0;
+  for (let k = 0; k < map.classes; k++) sum += mean[k] = Math.exp(mean[k] - max);
+  for (let k = 0; k < map.classes; k++) mean[k] /= sum;
+  return mean;
+}
+
 /** One class's score: its probabilities over the used cells, pooled; `scratch` holds used.length values. */
-function pooled(plane: Float32Array, used: Int32Array, pool: ScorePooling, scratch: Float32Array): number {
+export function pooled(plane: Float32Array, used: Int32Array, pool: ProbabilityPooling, scratch: Float32Array): number {
   if (pool === 'max') {
     let best = -Infinity;
     for (const c of used) if (plane[c] > best) best = plane[c];
@@ -101,7 +128,7 @@ function winners(probs: Float32Array, classes: number, cells: number): Int32Arra
 }
 
 /** Bounding cells of the 4-connected region around `start` where plane >= threshold. */
-function regionAround(plane: Float32Array, rows: number, cols: number, start: number, threshold: number) {
+export function regionAround(plane: Float32Array, rows: number, cols: number, start: number, threshold: number) {
   const seen = new Uint8Array(rows * cols);
   const stack = [start];
   seen[start] = 1;
@@ -133,7 +160,7 @@ function regionAround(plane: Float32Array, rows: number, cols: number, start: nu
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 /** Each cell stands for the area half a step around its centre; boxes are clipped to the image. */
-function cellsToBox(
+export function cellsToBox(
   region: { top: number; bottom: number; left: number; right: number },
   grid: CellGrid,
   image: { width: number; height: number },
@@ -158,8 +185,11 @@ export function tagsFromMap(
   const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
   const used = insideCells(grid, image);
   const scratch = new Float32Array(used.length);
+  const { pool } = request;
+  const logitMean = pool === 'logit-mean' ? logitMeanScores(map, kind, used) : undefined;
+  const scoreOf = (id: number) => (pool === 'logit-mean' ? logitMean![id] : pooled(plane(id), used, pool, scratch));
   const scored = request.candidates
-    .map((id) => ({ id, score: pooled(plane(id), used, request.pool, scratch) }))
+    .map((id) => ({ id, score: scoreOf(id) }))
     .filter((t) => t.score >= request.minScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, request.topK);

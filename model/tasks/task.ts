@@ -3,6 +3,7 @@
 import type { Card } from '../contract/card.ts';
 import type { CardTask } from '../runtime/catalog.ts';
 import type { ResolvedRun } from '../runtime/options.ts';
+import type { ResolveContext } from '../runtime/vocabulary-options.ts';
 import type { Ran } from '../runtime/run.ts';
 
 interface TaskContext {
@@ -14,6 +15,6 @@ export interface Task<Options, Resolved extends ResolvedRun, Result> {
   cardTask?: CardTask;
   /** also compute the per-pixel label map in the worker */
   labelMap: boolean;
-  resolve(options: Options, card: Card, maxSideLimit: number): Resolved;
+  resolve(options: Options, card: Card, maxSideLimit: number, context: ResolveContext): Resolved;
   answer(ran: Ran, request: Resolved, context: TaskContext): Result | Promise<Result>;
 }

@@ -8,6 +8,7 @@ import {
   FUSE_MODES,
   LIMITS,
   SCORE_POOLINGS,
+  VOCABULARY_MODES,
   defaultConfig,
   type Device,
   type TagOptions,
@@ -112,6 +113,11 @@ function program(): Command {
     .option('--include <labels>', 'only these labels as tags (comma-separated, repeatable)', nameList)
     .option('--exclude <labels>', 'never these labels as tags (comma-separated, repeatable)', nameList)
     .addOption(
+      new Option('--vocabulary <which>', "photo labels (the model's vocabulary) or raw classes").choices(
+        VOCABULARY_MODES,
+      ),
+    )
+    .addOption(
       new Option('--task <task>', 'tag, or parse (scene-parsing label PNGs into --masks)')
         .choices(CARD_TASKS)
         .default('tag'),
@@ -182,6 +188,7 @@ function settingsFrom(command: Command): BatchSettings {
     density: o.density,
     include: o.include,
     exclude: o.exclude,
+    vocabulary: o.vocabulary,
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TagOptions;
   return {

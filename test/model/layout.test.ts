@@ -96,6 +96,36 @@ describe('layoutScales', () => {
     }
   });
 
+  it('pad none: every pass reads only image px, and under a stride of them is left over, split at both ends', () => {
+    for (const g of [unpadded, padded]) {
+      for (const [width, height] of [
+        [57, 43],
+        [300, 451],
+        [64, 64],
+        [1000, 97],
+      ]) {
+        for (const density of [1, 2, 4]) {
+          const base = card(g, 64);
+          const none = { ...base, input: { ...base.input, pad: 'none' as const } };
+          const [plan] = layoutScales({ width, height }, none, { scales: [1], maxSide: 2048, density });
+          const where = `${JSON.stringify(g)} ${width}x${height} density ${density}`;
+          for (const [size, pad, canvas] of [
+            [plan.width, plan.padLeft, plan.canvasWidth],
+            [plan.height, plan.padTop, plan.canvasHeight],
+          ]) {
+            expect(pad, where).toBeLessThanOrEqual(0);
+            expect(canvas - pad, where).toBeLessThanOrEqual(size);
+            const left = size - canvas;
+            if (size >= g.window + (density - 1) * plan.shiftStep) {
+              expect(left, where).toBeLessThan(g.stride);
+              expect(-pad, where).toBe(Math.floor(left / 2));
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('spaces stitched cells stride/density apart in image px', () => {
     const [plan] = layoutScales({ width: 400, height: 300 }, card(unpadded, 150), asked([1], 2048, 4));
     const { grid } = cellCentres(plan, unpadded);

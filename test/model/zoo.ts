@@ -9,6 +9,8 @@ import type { TagmapConfig } from '../../model/index.ts';
 const ZOO = path.resolve(import.meta.dirname, '../../model/zoo');
 export const PHOTOS = path.resolve(import.meta.dirname, '../../../shared/photos');
 export const photo = (name: string) => readFileSync(path.join(PHOTOS, name));
+/** a photo of a dog: MSRC-21 train image 16_23_s (labels/ say dog) */
+export const SHARED_DOG_PHOTO = path.resolve(PHOTOS, '../data/msrc21/images/16_23_s.jpg');
 
 export function zooModelDir(name: string): string {
   const dir = path.join(ZOO, name);

@@ -65,7 +65,8 @@ describe('--server', () => {
     expect(run.code).toBe(1);
     const rows = byInput(jsonRows(run.stdout));
     expect(rows.get(`${filesUrl}/chelsea.png`)).toMatchObject({ ok: true, width: 451, height: 300 });
-    expect(rows.get(`${filesUrl}/chelsea.png`)!.tags![0].parents).toContain('cat');
+    const [first] = rows.get(`${filesUrl}/chelsea.png`)!.tags!;
+    expect([first.label, ...first.parents]).toContain('cat');
     expect(rows.get(`${filesUrl}/missing.png`)).toMatchObject({ ok: false, error: { code: 'url_fetch_failed' } });
     expect(rows.get(`${filesUrl}/missing.png`)!.error!.message).toMatch(/answered 404/);
   });

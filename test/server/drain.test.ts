@@ -59,7 +59,7 @@ describe('SIGTERM', () => {
 
     // one slow request runs in the only worker, two more wait in the queue
     const requests = Array.from({ length: 3 }, () =>
-      upload(`${url}/v1/tags?model=imagenet&scales=1,2`, photo('astronaut.png'), 'a.png'),
+      upload(`${url}/v1/tags?model=imagenet&scales=1,2&minScore=0.01`, photo('astronaut.png'), 'a.png'),
     );
     await until(async () => (await queueDepth()) === 2, 'two queued requests');
 

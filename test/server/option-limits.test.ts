@@ -1,8 +1,8 @@
 // The limits /openapi.json states are the limits the server enforces. For every option of the three image
 // routes, as the document describes it, the smallest and largest value are answered 200 and one past each is a
 // 400 bad_options naming the option and the limit. Where a model's card narrows a range (topK at most its
-// labels, maxSide at least its window, density dividing its stride; each said in the option's description), the
-// answer follows the card.
+// labels, maxSide at least its window, density dividing its stride, vocabulary photo only with a vocabulary; each
+// said in the option's description), the answer follows the card. Label lists name raw classes (vocabulary raw).
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { photo, startServer, upload, type TestServer } from './server.ts';
@@ -24,6 +24,7 @@ interface Param {
 }
 interface Card {
   labels: Array<{ name: string }>;
+  vocabulary?: string;
   geometry: { window: number; stride: number };
 }
 
@@ -104,6 +105,7 @@ function cardAllows(name: string, value: Value, card: Card): boolean {
   if (name === 'topK') return (value as number) <= card.labels.length;
   if (name === 'maxSide') return (value as number) >= window;
   if (name === 'density') return stride % (value as number) === 0;
+  if (name === 'vocabulary') return value === 'raw' || card.vocabulary !== undefined;
   return true;
 }
 
@@ -130,6 +132,7 @@ describe('option limits: the HTTP answer agrees with /openapi.json', () => {
           const query = new URLSearchParams({
             model,
             [param.name]: Array.isArray(value) ? value.join(',') : String(value),
+            ...((param.name === 'include' || param.name === 'exclude') && { vocabulary: 'raw' }),
           });
           const res = await upload(`${server.url}${route}?${query}`, image, 'cat.png');
           const body = res.status === 200 ? undefined : await res.json();

@@ -139,7 +139,7 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
 });
 
 describe('POST /v1/tags', () => {
-  it('tags an upload: at most topK tags, each with score, coverage, peak, box and parents, plus model, plan and timings', async () => {
+  it('tags an upload: at most topK tags, each with score, coverage, peak, box, parents, categories and classes, plus model, plan and timings', async () => {
     const res = await request(server.app)
       .post('/v1/tags?model=imagenet&topK=3&minScore=0.01')
       .attach('image', photo('chelsea.png'), 'chelsea.png')
@@ -163,6 +163,9 @@ describe('POST /v1/tags', () => {
         peak: { x: expect.any(Number), y: expect.any(Number) },
         box: { x: expect.any(Number), y: expect.any(Number), width: expect.any(Number), height: expect.any(Number) },
         parents: expect.any(Array),
+        categories: expect.any(Array),
+        classes: expect.any(Array),
+        ...(tag.finer !== undefined && { finer: tag.classes[0].label }),
       });
       expect(tag.score).toBeGreaterThanOrEqual(0.01);
       expect(tag.box.x + tag.box.width).toBeLessThanOrEqual(451);
@@ -188,7 +191,7 @@ describe('POST /v1/tags', () => {
     const labels = server.tagmap.card('imagenet').labels.map((l) => l.name);
     const chosen = [labels[281], labels[282], labels[285]];
     const res = await request(server.app)
-      .post(`/v1/tags?include=${encodeURIComponent(chosen.join(','))}`)
+      .post(`/v1/tags?vocabulary=raw&include=${encodeURIComponent(chosen.join(','))}`)
       .field('model', 'imagenet')
       .field('minScore', '0')
       .field('topK', '5')
@@ -196,7 +199,9 @@ describe('POST /v1/tags', () => {
       .expect(200);
     expect(res.body.tags.map((t: { label: string }) => t.label).sort()).toEqual([...chosen].sort());
     const without = await request(server.app)
-      .post(`/v1/tags?model=imagenet&minScore=0&topK=3&exclude=${encodeURIComponent(res.body.tags[0].label)}`)
+      .post(
+        `/v1/tags?model=imagenet&vocabulary=raw&minScore=0&topK=3&exclude=${encodeURIComponent(res.body.tags[0].label)}`,
+      )
       .attach('image', photo('chelsea.png'), 'chelsea.png')
       .expect(200);
     expect(without.body.tags.map((t: { label: string }) => t.label)).not.toContain(res.body.tags[0].label);

@@ -13,6 +13,7 @@ import { launchBrowser, type WatchedBrowser } from './browser.ts';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-results');
 const CAMVID_STREET = path.join(SHARED, 'data/camvid/test/images/0001TP_008550.jpg');
 const CHELSEA = path.join(SHARED, 'photos/chelsea.png');
+const ROCKET = path.join(SHARED, 'photos/rocket.jpg');
 
 let server: TestServer;
 let browser: WatchedBrowser;
@@ -140,6 +141,22 @@ describe('tagging a chosen photo', () => {
     await page.close();
   });
 
+  it('shows photo tags ("cat") and, when asked, the raw classes behind each with their scores', async () => {
+    const page = await openPage();
+    await page.getByLabel('Image file').setInputFiles(CHELSEA);
+    await page.getByRole('status').filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
+    const first = page.locator('#tags .tag').first();
+    expect(await first.locator('.name').textContent()).toBe('cat');
+    expect(await first.locator('.classes').isVisible()).toBe(false);
+    await page.getByLabel('Show the raw classes behind each tag').check();
+    expect(await first.locator('.classes').isVisible()).toBe(true);
+    expect(await first.locator('.classes').textContent()).toMatch(
+      /^Egyptian cat 0\.\d\d · [\w ]*cat 0\.\d\d · \w[\w ]* 0\.\d\d/,
+    );
+    await screenshot(page, 'web-page-raw-classes.png');
+    await page.close();
+  });
+
   it('tags an image named by URL, drawing its maps on a dark frame since the page fetches nothing itself', async () => {
     const page = await openPage();
     await page.getByLabel('Image URL').fill(imageUrl);
@@ -254,7 +271,8 @@ describe('keyboard and small screens', () => {
     await page.getByRole('alert').filter({ hasText: 'private or internal addresses are not allowed' }).waitFor();
     expect(takeFailedLoads()).toEqual([400]);
 
-    await page.getByLabel('Image file').setInputFiles(CHELSEA);
+    // rocket.jpg has several photo tags; chelsea.png has one (cat)
+    await page.getByLabel('Image file').setInputFiles(ROCKET);
     await page.getByRole('status').filter({ hasText: 'maps drawn' }).waitFor({ timeout: 10_000 });
     const tags = page.locator('#tags .tag');
     expect(await tags.count()).toBeGreaterThan(1);

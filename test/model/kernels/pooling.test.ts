@@ -107,3 +107,39 @@ describe('probabilities', () => {
     ]);
   });
 });
+
+describe('logit-mean pooling', () => {
+  // two cells, three classes: mean logits [1, 0, ln 2 - 1]
+  const logits = [
+    [2, 0],
+    [0, 0],
+    [Math.log(2), Math.log(2) - 2],
+  ];
+  const meanLogits = [1, 0, Math.log(2) - 1];
+  const softmax = (v: number[]) => v.map((x) => Math.exp(x) / v.reduce((s, y) => s + Math.exp(y), 0));
+
+  it('is the softmax of the mean logits over the cells', () => {
+    const expected = softmax(meanLogits).map((p, id) => [id, +p.toFixed(6)]);
+    expect(scores(logits, 'logits', { pool: 'logit-mean' })).toEqual(expected.sort((a, b) => b[1] - a[1]));
+  });
+
+  it('scores every class against all classes, not only the candidates', () => {
+    expect(scores(logits, 'logits', { pool: 'logit-mean', candidates: [1] })).toEqual([
+      [1, +softmax(meanLogits)[1].toFixed(6)],
+    ]);
+  });
+
+  it('on a probability map it is the same as on the logits behind it (the normalised geometric mean)', () => {
+    const cellProbs = [0, 1].map((c) => softmax(logits.map((plane) => plane[c])));
+    const probabilityPlanes = logits.map((_, k) => cellProbs.map((cell) => cell[k]));
+    expect(scores(probabilityPlanes, 'probabilities', { pool: 'logit-mean' })).toEqual(
+      scores(logits, 'logits', { pool: 'logit-mean' }),
+    );
+  });
+
+  it('of one cell equals that cell’s probabilities', () => {
+    const one = [[3], [1], [0]];
+    const expected = softmax([3, 1, 0]).map((p, id) => [id, +p.toFixed(6)]);
+    expect(scores(one, 'logits', { pool: 'logit-mean' })).toEqual(expected);
+  });
+});

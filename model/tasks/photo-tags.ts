@@ -1,0 +1,114 @@
+// Photo tags from a dense class map: a photo label's plane is the sum of its member classes' probabilities in
+// every cell (three breeds at 0.2 make "dog" 0.6), pooled as the request asks; its coverage, peak and box come
+// from that summed plane. Each tag names its categories and the best raw classes behind it.
+import type { Card, OutputKind } from '../contract/card.ts';
+import type { Tag } from '../contract/results.ts';
+import type { DenseMap } from '../runtime/densemap.ts';
+import type { CellGrid } from '../runtime/layout.ts';
+import type { LoadedVocabulary, VocabularyLabel } from '../runtime/vocabulary.ts';
+import {
+  BOX_THRESHOLD,
+  cellsToBox,
+  insideCells,
+  logitMeanScores,
+  pooled,
+  probabilities,
+  regionAround,
+  type ProbabilityPooling,
+  type TagRequest,
+} from './tag-scores.ts';
+
+/** How many raw classes a photo tag lists. */
+const CLASSES_SHOWN = 5;
+
+export type PhotoRequest = Omit<TagRequest, 'candidates'> & {
+  /** the labels that may be tags, and the vocabulary whose labels compete for each cell */
+  photo: { labels: VocabularyLabel[]; vocabulary: Pick<LoadedVocabulary, 'labels'> };
+};
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+
+/** The broader names every member shares, nearest first; those above the label's own name when it is one. */
+function sharedParents(label: VocabularyLabel, labels: Card['labels']): string[] {
+  const chains = label.members.map((id) => labels[id].parents ?? []);
+  const common = chains[0].filter((name) => chains.every((chain) => chain.includes(name)));
+  return common.slice(common.indexOf(label.name) + 1);
+}
+
+export function photoTagsFromMap(
+  map: DenseMap,
+  kind: OutputKind,
+  grid: CellGrid,
+  image: { width: number; height: number },
+  labels: Card['labels'],
+  request: PhotoRequest,
+): Tag[] {
+  const cells = map.rows * map.cols;
+  const probs = probabilities(map, kind);
+  const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
+  const used = insideCells(grid, image);
+  const scratch = new Float32Array(used.length);
+  const { pool } = request;
+  const logitMean = pool === 'logit-mean' ? logitMeanScores(map, kind, used) : undefined;
+  /** pooled over the cells (any pooling but logit-mean) */
+  const overCells = (p: Float32Array) => pooled(p, used, pool as ProbabilityPooling, scratch);
+  const classScore = (id: number) => (logitMean ? logitMean[id] : overCells(plane(id)));
+
+  const summed = (label: VocabularyLabel): Float32Array => {
+    if (label.members.length === 1) return plane(label.members[0]);
+    const out = new Float32Array(cells);
+    for (const id of label.members) {
+      const p = plane(id);
+      for (let c = 0; c < cells; c++) out[c] += p[c];
+    }
+    return out;
+  };
+  // members' probabilities sum to at most 1; float rounding may step past it
+  const scoreOf = (label: VocabularyLabel, p: Float32Array) =>
+    Math.min(1, logitMean ? label.members.reduce((total, id) => total + logitMean[id], 0) : overCells(p));
+
+  // a cell is the label's when no label of the vocabulary sums to more there
+  const bestSum = new Float32Array(cells);
+  for (const label of request.photo.vocabulary.labels) {
+    const p = summed(label);
+    for (let c = 0; c < cells; c++) if (p[c] > bestSum[c]) bestSum[c] = p[c];
+  }
+  const coverageOf = (p: Float32Array) => used.reduce((n, c) => n + (p[c] >= bestSum[c] ? 1 : 0), 0) / used.length;
+
+  const kept = request.photo.labels
+    .map((label) => {
+      const p = summed(label);
+      return { label, p, score: scoreOf(label, p) };
+    })
+    .filter((t) => t.score >= Math.max(request.minScore, t.label.threshold))
+    .map((t) => ({ ...t, coverage: coverageOf(t.p) }))
+    .filter((t) => t.coverage >= (t.label.minCoverage ?? 0))
+    .sort((a, b) => b.score - a.score || b.label.priority - a.label.priority)
+    .slice(0, request.topK);
+
+  return kept.map(({ label, p, score, coverage }) => {
+    let peakCell = used[0];
+    for (const c of used) if (p[c] > p[peakCell]) peakCell = c;
+    const i = Math.floor(peakCell / map.cols);
+    const j = peakCell % map.cols;
+    const classes = label.members
+      .map((id) => ({ label: labels[id].name, id, score: classScore(id) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, CLASSES_SHOWN);
+    return {
+      label: label.name,
+      id: classes[0].id,
+      score,
+      coverage,
+      peak: {
+        x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
+        y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
+      },
+      box: cellsToBox(regionAround(p, map.rows, map.cols, peakCell, p[peakCell] * BOX_THRESHOLD), grid, image),
+      parents: sharedParents(label, labels),
+      categories: label.categories,
+      classes,
+      ...(label.finer && { finer: classes[0].label }),
+    };
+  });
+}
