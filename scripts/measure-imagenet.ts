@@ -1,4 +1,4 @@
-// npm run measure-imagenet: the measurements behind model/zoo/imagenet's card (see its README).
+// npm run measure-imagenet: the measurements behind model/zoo/squeezenet's card (see its README).
 // 1. preprocessing: the imported SqueezeNet at 224x224 (= the original's scores) on real photos, per input convention;
 // 2. defaults: the runtime's tags (createTagmap) per border padding, short side, scales and pool.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,9 @@ import {
   defaultConfig,
   type Card,
 } from '../model/index.ts';
+import { softmax } from './scores.ts';
 
-const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/imagenet');
+const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/squeezenet');
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');
 /** the photos and the ImageNet classes a person would accept for them */
 const PHOTOS_AND_CLASSES: Array<[string, number[]]> = [
@@ -40,12 +41,6 @@ const photos = PHOTOS_AND_CLASSES.map(([name, classes]) => ({
   classes,
   bytes: readFileSync(path.join(PHOTOS, name)),
 }));
-const softmax = (scores: Float32Array) => {
-  const max = Math.max(...scores);
-  const exps = Array.from(scores, (s) => Math.exp(s - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-};
 
 async function preprocessingTable(): Promise<void> {
   console.log(`| input | ${photos.map((p) => p.name).join(' | ')} |\n|---${'|---'.repeat(photos.length)}|`);
@@ -82,9 +77,9 @@ async function defaultsTable(): Promise<void> {
     for (const shortSide of [224, 256, 320]) {
       if (pad !== 'reflect' && shortSide !== 224) continue;
       const dir = mkdtempSync(path.join(tmpdir(), 'tagmap-measure-'));
-      cpSync(ZOO_DIR, path.join(dir, 'imagenet'), { recursive: true });
+      cpSync(ZOO_DIR, path.join(dir, 'squeezenet'), { recursive: true });
       const variant = { ...card, input: { ...card.input, pad, shortSide }, defaults: undefined };
-      writeFileSync(path.join(dir, 'imagenet', 'card.json'), JSON.stringify(variant));
+      writeFileSync(path.join(dir, 'squeezenet', 'card.json'), JSON.stringify(variant));
       const tagmap = await createTagmap(
         defaultConfig({
           modelsDir: dir,
@@ -99,7 +94,7 @@ async function defaultsTable(): Promise<void> {
         for (const pool of SCORE_POOLINGS) {
           const cells = [];
           for (const photo of photos) {
-            const { tags } = await tagmap.tag(photo.bytes, { scales, pool, topK: 3, minScore: 0 });
+            const { tags } = await tagmap.tag(photo.bytes, { scales, pool, topK: 3, minScore: 0, vocabulary: 'raw' });
             cells.push(tags.map((t) => `${t.label} ${t.score.toFixed(2)}`).join(', '));
           }
           console.log(`| ${pad} | ${shortSide} | ${scales.join(', ')} | ${pool} | ${cells.join(' | ')} |`);

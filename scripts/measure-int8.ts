@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { importModel } from '../model/import/index.ts';
 import { buildTensor, decodeImage, openSession, runSession, type Card } from '../model/index.ts';
+import { argmax, softmax } from './scores.ts';
 
 const SHARED = path.resolve(import.meta.dirname, '../../shared');
 const MODELS = ['mobilenetv2-12-int8.onnx', 'shufflenet-v2-12-qdq.onnx'];
@@ -37,14 +38,6 @@ async function photoTensors(): Promise<Float32Array[]> {
   }
   return tensors;
 }
-
-const softmax = (scores: Float32Array) => {
-  const max = Math.max(...scores);
-  const exps = Array.from(scores, (s) => Math.exp(s - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-};
-const argmax = (values: number[]) => values.indexOf(Math.max(...values));
 
 type Session = Awaited<ReturnType<typeof openSession>>['session'];
 async function scores(session: Session, data: Float32Array, height = 224, width = 224): Promise<Float32Array> {

@@ -1,4 +1,5 @@
-// npm run measure-tags-grid -- --data DIR [--split train,val] [--model imagenet] [--pads edge,reflect,zero]
+// npm run measure-tags-grid -- --data DIR [--split train,val] [--model imagenet] [--map FILE] [--classes A,B]
+//   [--pads edge,reflect,zero,none]
 //   [--pools max,mean,topk,logit-mean] [--scales 1 --scales 1,2] [--json FILE]
 // The measurements behind a tagging model's card: `npm run measure-tags` in-process for every border padding
 // (a copy of the model folder in a temp dir with its card's input.pad edited; the zoo is left alone), score
@@ -8,8 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { BUNDLED_MODELS, PAD_MODES, SCORE_POOLINGS, type Card } from '../model/index.ts';
-import { imagesOf, readDataset } from './measure-tags/dataset.ts';
-import { readMapping } from './measure-tags/mapping.ts';
+import { readEvaluation } from './measure-tags/evaluation.ts';
 import type { Report } from './measure-tags/report.ts';
 import { measure } from './measure-tags/run.ts';
 import { localTagger } from './measure-tags/taggers.ts';
@@ -36,6 +36,7 @@ const program = new Command('measure-tags-grid')
   .option('--models <dir>', 'the folder holding the model', BUNDLED_MODELS)
   .option('--model <name>', 'the model to measure', 'imagenet')
   .option('--map <file>', 'the mapping file', path.relative(process.cwd(), 'scripts/measure-tags/msrc21-imagenet.json'))
+  .option('--classes <names>', 'evaluate only these classes of the mapping, comma-separated')
   .option('--pads <list>', 'border paddings', choices(PAD_MODES), [...PAD_MODES])
   .option('--pools <list>', 'score poolings', choices(SCORE_POOLINGS), [...SCORE_POOLINGS])
   .option('--scales <list>', 'a set of scales; repeat for several (default: 1, and 1,2)', scales)
@@ -49,6 +50,7 @@ const options = program.opts<{
   models: string;
   model: string;
   map: string;
+  classes?: string;
   pads: Array<(typeof PAD_MODES)[number]>;
   pools: Array<(typeof SCORE_POOLINGS)[number]>;
   scales?: number[][];
@@ -56,13 +58,8 @@ const options = program.opts<{
   json?: string;
 }>();
 
-const dataset = readDataset(options.data);
-const splits = options.split.split(',');
-const images = imagesOf(dataset, splits);
-const mapping = readMapping(
-  options.map,
-  dataset.classes.map((c) => c.name),
-);
+const evaluation = readEvaluation(options);
+const { splits, images, mapping } = evaluation;
 const card: Card = JSON.parse(readFileSync(path.join(options.models, options.model, 'card.json'), 'utf8'));
 const classNames = [...mapping.classes.keys()];
 const reports: Report[] = [];
@@ -80,10 +77,7 @@ for (const pad of options.pads) {
     for (const scaleSet of options.scales ?? [[1], [1, 2]]) {
       for (const pool of options.pools) {
         const report = await measure({
-          dataset,
-          splits,
-          images,
-          mapping,
+          ...evaluation,
           tagger,
           options: { model: options.model, pool, scales: scaleSet },
           minShare: options.minShare,

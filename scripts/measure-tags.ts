@@ -1,4 +1,4 @@
-// npm run measure-tags -- --data DIR [--split test] [--server URL] [--model M] [--map FILE] [--pool P]
+// npm run measure-tags -- --data DIR [--split test] [--server URL] [--model M] [--map FILE] [--classes A,B] [--pool P]
 //   [--scales 1,2] [--limit N] [--min-share 0.01] [--json FILE]
 // Scores image-level tags against a scene-labelled data set (MSRC-21's layout): a data-set class is present in
 // an image when it covers at least --min-share of its non-void pixels; its score is the best score of the model
@@ -9,8 +9,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LIMITS, SCORE_POOLINGS, type ScorePooling } from '../model/index.ts';
-import { DatasetError, imagesOf, readDataset } from './measure-tags/dataset.ts';
-import { MappingError, readMapping } from './measure-tags/mapping.ts';
+import { DatasetError } from './measure-tags/dataset.ts';
+import { readEvaluation } from './measure-tags/evaluation.ts';
+import { MappingError } from './measure-tags/mapping.ts';
 import { formatTable } from './measure-tags/report.ts';
 import { ImageError, measure } from './measure-tags/run.ts';
 import { TagRequestError, localTagger, remoteTagger, type Tagger } from './measure-tags/taggers.ts';
@@ -45,6 +46,7 @@ const program = new Command('measure-tags')
   .option('--models <dir>', 'in-process: the models folder (default: the bundled zoo)')
   .option('--model <name>', "the model (default: the mapping's model, else the server's default tagger)")
   .option('--map <file>', 'the mapping file: data-set class -> model labels', DEFAULT_MAP)
+  .option('--classes <names>', 'evaluate only these classes of the mapping, comma-separated')
   .addOption(new Option('--pool <how>', "score pooling (default: the model's)").choices(SCORE_POOLINGS))
   .option('--scales <list>', "scales, e.g. 1,2 (default: the model's)", scaleList)
   .option('--limit <n>', 'score only the first N images', positiveInteger)
@@ -66,6 +68,7 @@ interface Options {
   models?: string;
   model?: string;
   map: string;
+  classes?: string;
   pool?: ScorePooling;
   scales?: number[];
   limit?: number;
@@ -83,23 +86,17 @@ function exit(code: 1 | 2, message: string): never {
 
 let tagger: Tagger | undefined;
 try {
-  const dataset = readDataset(options.data);
-  const splits = options.split.split(',').map((s) => s.trim());
-  const images = imagesOf(dataset, splits).slice(0, options.limit);
-  const mapping = readMapping(
-    options.map,
-    dataset.classes.map((c) => c.name),
-  );
+  const evaluation = readEvaluation(options);
+  const { mapping } = evaluation;
+  const images = evaluation.images.slice(0, options.limit);
   const model = options.model ?? mapping.model;
   tagger = options.server
     ? remoteTagger(options.server)
     : await localTagger({ modelsDir: options.models, workers: Math.min(options.concurrency, availableParallelism()) });
   const started = performance.now();
   const report = await measure({
-    dataset,
-    splits,
+    ...evaluation,
     images,
-    mapping,
     tagger,
     options: {
       ...(model && { model }),

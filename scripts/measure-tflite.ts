@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { importModel } from '../model/import/index.ts';
 import { decodeImage, openSession, runSession, type Card } from '../model/index.ts';
+import { argmax, softmax } from './scores.ts';
 
 const SHARED = path.resolve(import.meta.dirname, '../../shared');
 const CORAL = path.join(SHARED, 'models/coral');
@@ -18,14 +19,6 @@ const MODELS = [
   ['mobilenet_v2_1.0_224_inat_bird_quant.tflite', 'inat_bird_labels.txt'],
   ['mobilenet_v2_1.0_224_inat_insect_quant.tflite', 'inat_insect_labels.txt'],
 ];
-
-const softmax = (scores: Float32Array) => {
-  const max = Math.max(...scores);
-  const exps = Array.from(scores, (s) => Math.exp(s - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-};
-const argmax = (values: number[]) => values.indexOf(Math.max(...values));
 
 function tensor(card: Card, image: Buffer, height: number, width: number): Float32Array {
   const { scale, mean, std } = card.input;

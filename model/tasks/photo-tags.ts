@@ -6,17 +6,7 @@ import type { Tag } from '../contract/results.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
 import type { CellGrid } from '../runtime/layout.ts';
 import type { LoadedVocabulary, VocabularyLabel } from '../runtime/vocabulary.ts';
-import {
-  BOX_THRESHOLD,
-  cellsToBox,
-  insideCells,
-  logitMeanScores,
-  pooled,
-  probabilities,
-  regionAround,
-  type ProbabilityPooling,
-  type TagRequest,
-} from './tag-scores.ts';
+import { placeOf, scoringOf, type TagRequest } from './tag-scores.ts';
 
 /** How many raw classes a photo tag lists. */
 const CLASSES_SHOWN = 5;
@@ -25,8 +15,6 @@ export type PhotoRequest = Omit<TagRequest, 'candidates'> & {
   /** the labels that may be tags, and the vocabulary whose labels compete for each cell */
   photo: { labels: VocabularyLabel[]; vocabulary: Pick<LoadedVocabulary, 'labels'> };
 };
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 /** The broader names every member shares, nearest first; those above the label's own name when it is one. */
 function sharedParents(label: VocabularyLabel, labels: Card['labels']): string[] {
@@ -43,16 +31,7 @@ export function photoTagsFromMap(
   labels: Card['labels'],
   request: PhotoRequest,
 ): Tag[] {
-  const cells = map.rows * map.cols;
-  const probs = probabilities(map, kind);
-  const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
-  const used = insideCells(grid, image);
-  const scratch = new Float32Array(used.length);
-  const { pool } = request;
-  const logitMean = pool === 'logit-mean' ? logitMeanScores(map, kind, used) : undefined;
-  /** pooled over the cells (any pooling but logit-mean) */
-  const overCells = (p: Float32Array) => pooled(p, used, pool as ProbabilityPooling, scratch);
-  const classScore = (id: number) => (logitMean ? logitMean[id] : overCells(plane(id)));
+  const { cells, plane, used, logitMean, overCells, classScore } = scoringOf(map, kind, grid, image, request.pool);
 
   const summed = (label: VocabularyLabel): Float32Array => {
     if (label.members.length === 1) return plane(label.members[0]);
@@ -87,10 +66,6 @@ export function photoTagsFromMap(
     .slice(0, request.topK);
 
   return kept.map(({ label, p, score, coverage }) => {
-    let peakCell = used[0];
-    for (const c of used) if (p[c] > p[peakCell]) peakCell = c;
-    const i = Math.floor(peakCell / map.cols);
-    const j = peakCell % map.cols;
     const classes = label.members
       .map((id) => ({ label: labels[id].name, id, score: classScore(id) }))
       .sort((a, b) => b.score - a.score)
@@ -100,11 +75,7 @@ export function photoTagsFromMap(
       id: classes[0].id,
       score,
       coverage,
-      peak: {
-        x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
-        y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
-      },
-      box: cellsToBox(regionAround(p, map.rows, map.cols, peakCell, p[peakCell] * BOX_THRESHOLD), grid, image),
+      ...placeOf(p, used, map, grid, image),
       parents: sharedParents(label, labels),
       categories: label.categories,
       classes,

@@ -7,12 +7,12 @@ import type { ScorePooling } from '../contract/options.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
 import type { CellGrid } from '../runtime/layout.ts';
 
-export type ProbabilityPooling = Exclude<ScorePooling, 'logit-mean'>;
+type ProbabilityPooling = Exclude<ScorePooling, 'logit-mean'>;
 
 /** 'topk' pooling averages the best tenth of the cells (at least one). */
 const TOPK_SHARE = 0.1;
 /** a tag's box holds the cells connected to its peak whose probability is at least this share of the peak's */
-export const BOX_THRESHOLD = 0.5;
+const BOX_THRESHOLD = 0.5;
 /**
  * Scores, peaks and coverage use the cells whose window is at least this much image: border cells that
  * mostly see padding are there so that parse labels every pixel, but their class guesses are unreliable.
@@ -74,7 +74,7 @@ export function insideCells(grid: CellGrid, image: { width: number; height: numb
  * gives its log-probabilities, which differ from logits by one constant per cell: the same answer for a
  * softmax's probabilities, and for any map the normalised geometric mean of the cells' probabilities.
  */
-export function logitMeanScores(map: DenseMap, kind: OutputKind, used: Int32Array): Float64Array {
+function logitMeanScores(map: DenseMap, kind: OutputKind, used: Int32Array): Float64Array {
   const cells = map.rows * map.cols;
   const mean = new Float64Array(map.classes);
   for (let k = 0; k < map.classes; k++) {
@@ -93,7 +93,7 @@ export function logitMeanScores(map: DenseMap, kind: OutputKind, used: Int32Arra
 }
 
 /** One class's score: its probabilities over the used cells, pooled; `scratch` holds used.length values. */
-export function pooled(plane: Float32Array, used: Int32Array, pool: ProbabilityPooling, scratch: Float32Array): number {
+function pooled(plane: Float32Array, used: Int32Array, pool: ProbabilityPooling, scratch: Float32Array): number {
   if (pool === 'max') {
     let best = -Infinity;
     for (const c of used) if (plane[c] > best) best = plane[c];
@@ -128,7 +128,7 @@ function winners(probs: Float32Array, classes: number, cells: number): Int32Arra
 }
 
 /** Bounding cells of the 4-connected region around `start` where plane >= threshold. */
-export function regionAround(plane: Float32Array, rows: number, cols: number, start: number, threshold: number) {
+function regionAround(plane: Float32Array, rows: number, cols: number, start: number, threshold: number) {
   const seen = new Uint8Array(rows * cols);
   const stack = [start];
   seen[start] = 1;
@@ -160,7 +160,7 @@ export function regionAround(plane: Float32Array, rows: number, cols: number, st
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
 /** Each cell stands for the area half a step around its centre; boxes are clipped to the image. */
-export function cellsToBox(
+function cellsToBox(
   region: { top: number; bottom: number; left: number; right: number },
   grid: CellGrid,
   image: { width: number; height: number },
@@ -172,6 +172,47 @@ export function cellsToBox(
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
+/** What raw and photo tags both need from one class map: probability planes, the cells that vote, and scores. */
+export function scoringOf(
+  map: DenseMap,
+  kind: OutputKind,
+  grid: CellGrid,
+  image: { width: number; height: number },
+  pool: ScorePooling,
+) {
+  const cells = map.rows * map.cols;
+  const probs = probabilities(map, kind);
+  const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
+  const used = insideCells(grid, image);
+  const scratch = new Float32Array(used.length);
+  const logitMean = pool === 'logit-mean' ? logitMeanScores(map, kind, used) : undefined;
+  /** a plane pooled over the used cells (any pooling but logit-mean) */
+  const overCells = (p: Float32Array) => pooled(p, used, pool as ProbabilityPooling, scratch);
+  const classScore = (id: number) => (logitMean ? logitMean[id] : overCells(plane(id)));
+  return { cells, probs, plane, used, logitMean, overCells, classScore };
+}
+
+/** Where a tag is: the centre of its plane's best used cell, and the box of the cells around it. */
+export function placeOf(
+  p: Float32Array,
+  used: Int32Array,
+  map: DenseMap,
+  grid: CellGrid,
+  image: { width: number; height: number },
+): Pick<Tag, 'peak' | 'box'> {
+  let peakCell = used[0];
+  for (const c of used) if (p[c] > p[peakCell]) peakCell = c;
+  const i = Math.floor(peakCell / map.cols);
+  const j = peakCell % map.cols;
+  return {
+    peak: {
+      x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
+      y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
+    },
+    box: cellsToBox(regionAround(p, map.rows, map.cols, peakCell, p[peakCell] * BOX_THRESHOLD), grid, image),
+  };
+}
+
 export function tagsFromMap(
   map: DenseMap,
   kind: OutputKind,
@@ -180,16 +221,9 @@ export function tagsFromMap(
   labels: Card['labels'],
   request: TagRequest,
 ): Tag[] {
-  const cells = map.rows * map.cols;
-  const probs = probabilities(map, kind);
-  const plane = (k: number) => probs.subarray(k * cells, (k + 1) * cells);
-  const used = insideCells(grid, image);
-  const scratch = new Float32Array(used.length);
-  const { pool } = request;
-  const logitMean = pool === 'logit-mean' ? logitMeanScores(map, kind, used) : undefined;
-  const scoreOf = (id: number) => (pool === 'logit-mean' ? logitMean![id] : pooled(plane(id), used, pool, scratch));
+  const { cells, probs, plane, used, classScore } = scoringOf(map, kind, grid, image, request.pool);
   const scored = request.candidates
-    .map((id) => ({ id, score: scoreOf(id) }))
+    .map((id) => ({ id, score: classScore(id) }))
     .filter((t) => t.score >= request.minScore)
     .sort((a, b) => b.score - a.score)
     .slice(0, request.topK);
@@ -197,23 +231,14 @@ export function tagsFromMap(
 
   const best = winners(probs, map.classes, cells);
   return scored.map(({ id, score }) => {
-    const p = plane(id);
-    let peakCell = used[0];
-    for (const c of used) if (p[c] > p[peakCell]) peakCell = c;
     const wins = used.reduce((n, c) => n + (best[c] === id ? 1 : 0), 0);
-    const i = Math.floor(peakCell / map.cols);
-    const j = peakCell % map.cols;
     const label = labels[id];
     return {
       label: label.name,
       id,
       score,
       coverage: wins / used.length,
-      peak: {
-        x: clamp(Math.round(grid.originX + j * grid.stepX), 0, image.width - 1),
-        y: clamp(Math.round(grid.originY + i * grid.stepY), 0, image.height - 1),
-      },
-      box: cellsToBox(regionAround(p, map.rows, map.cols, peakCell, p[peakCell] * BOX_THRESHOLD), grid, image),
+      ...placeOf(plane(id), used, map, grid, image),
       parents: label.parents ?? [],
     };
   });

@@ -72,3 +72,16 @@ export function readMapping(file: string, datasetClasses: readonly string[]): Ma
   }
   return parseMapping(text, file, datasetClasses);
 }
+
+/** The mapping cut down to the named classes (e.g. --classes), each of which it must map. */
+export function selectClasses(mapping: Mapping, names: string[]): Mapping {
+  const missing = names.filter((name) => !mapping.classes.has(name));
+  if (missing.length > 0) {
+    throw new MappingError(
+      `${mapping.file} does not map ${missing.map((n) => `"${n}"`).join(', ')} ` +
+        `(it maps ${[...mapping.classes.keys()].join(', ')})`,
+    );
+  }
+  const classes = new Map(names.map((name) => [name, mapping.classes.get(name)!]));
+  return { ...mapping, classes, labels: [...new Set([...classes.values()].flat())] };
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { averagePrecision, meanOf } from '../../scripts/measure-tags/average-precision.ts';
-import { MappingError, parseMapping, readMapping } from '../../scripts/measure-tags/mapping.ts';
+import { MappingError, parseMapping, readMapping, selectClasses } from '../../scripts/measure-tags/mapping.ts';
 import type { Report } from '../../scripts/measure-tags/report.ts';
 import { SHARED, startServer, type TestServer } from '../server/server.ts';
 import { modelsFolder } from './helpers.ts';
@@ -98,6 +98,14 @@ describe('the mapping file', () => {
     expect(parse({ classes: { cow: labels } })).toThrow('names 1001 labels, at most 1000 can be scored');
   });
 
+  it('keeps only the classes asked for, with their labels, and names a class it does not map', () => {
+    const mapping = parse({ classes: { cow: ['ox'], dog: ['beagle', 'pug'], cat: ['tabby'] } })();
+    const kept = selectClasses(mapping, ['dog', 'cow']);
+    expect([...kept.classes.keys()]).toEqual(['dog', 'cow']);
+    expect(kept.labels).toEqual(['beagle', 'pug', 'ox']);
+    expect(() => selectClasses(mapping, ['sheep'])).toThrow('map.json does not map "sheep" (it maps cow, dog, cat)');
+  });
+
   it('says when the file cannot be read', () => {
     expect(() => readMapping('/nonexistent/map.json', CLASSES)).toThrow(/cannot read the mapping file/);
   });
@@ -140,7 +148,8 @@ describe('npm run measure-tags on MSRC-21 photos', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^model imagenet \S+ sha256 [0-9a-f]{64} \(in-process/);
-    expect(lines[2]).toMatch(/^options: pad \w+, short side 224, pool [\w-]+, scales 1$/);
+    // the imagenet card's settings: zero padding, defaults pool topk and scales [1, 2]
+    expect(lines[2]).toBe('options: pad zero, short side 224, pool topk, scales 1,2');
     expect(lines.slice(4, 6)).toEqual(['| class | AP | images with it |', '|---|---|---|']);
     expect(lines).toHaveLength(6 + 14 + 1);
     expect(lines.at(-1)).toMatch(/^\| \*\*mAP\*\* \| \*\*(0\.\d{3}|1\.000)\*\* \| \d+ classes \|$/);

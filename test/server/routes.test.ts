@@ -150,7 +150,8 @@ describe('POST /v1/tags', () => {
       version: server.tagmap.card('imagenet').version,
       sha256: sha256Of('imagenet'),
     });
-    expect(res.body.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1], provider: 'cpu' });
+    // scales: the imagenet card's defaults.scales
+    expect(res.body.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1, 2], provider: 'cpu' });
     expect(Object.keys(res.body.timings).sort()).toEqual(['decodeMs', 'inferMs', 'postMs', 'queueMs', 'totalMs']);
     expect(res.body.tags.length).toBeGreaterThan(0);
     expect(res.body.tags.length).toBeLessThanOrEqual(3);
