@@ -2,9 +2,10 @@
 // missing model stops start-up with an error that names the file and the field.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { cardSchema, type Card } from '../contract/card.ts';
+import { readCheckedJson } from './json-file.ts';
 import { loadVocabulary, VocabularyError, type LoadedVocabulary } from './vocabulary.ts';
 
 export interface ModelEntry {
@@ -33,20 +34,8 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function readCard(file: string): Promise<Card> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new ModelLoadError(file, error instanceof Error ? error.message : String(error));
-  }
-  const parsed = cardSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ModelLoadError(file, `invalid card: ${problems.join('; ')}`);
-  }
-  return parsed.data;
-}
+const readCard = (file: string): Promise<Card> =>
+  readCheckedJson(file, cardSchema, 'card', (detail) => new ModelLoadError(file, detail));
 
 async function loadModel(dir: string): Promise<ModelEntry> {
   const cardFile = path.join(dir, 'card.json');

@@ -1,8 +1,8 @@
 // A card's vocabulary file, read and checked against the card's classes at load time: every member and ignored
 // class must name exactly one class (by WordNet id or name). A bad file stops start-up, naming file and field.
-import { readFile } from 'node:fs/promises';
 import type { Card } from '../contract/card.ts';
 import { vocabularySchema, type VocabularyCategory } from '../contract/vocabulary.ts';
+import { readCheckedJson } from './json-file.ts';
 
 /** A photo label with its members as class ids; `listed: false` for a raw class kept under its own name. */
 export interface VocabularyLabel {
@@ -58,18 +58,12 @@ function classFinder(card: Card) {
 }
 
 export async function loadVocabulary(file: string, card: Card): Promise<LoadedVocabulary> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new VocabularyError(file, error instanceof Error ? error.message : String(error));
-  }
-  const parsed = vocabularySchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new VocabularyError(file, `invalid vocabulary: ${problems.join('; ')}`);
-  }
-  const vocabulary = parsed.data;
+  const vocabulary = await readCheckedJson(
+    file,
+    vocabularySchema,
+    'vocabulary',
+    (detail) => new VocabularyError(file, detail),
+  );
   const find = classFinder(card);
   const problems: string[] = [];
   const ids = (refs: string[], field: string) =>

@@ -49,41 +49,28 @@ function enumValue<T extends string>(list: readonly T[], value: number, what: st
 function readTable(t: FlatTable, op: TfliteOperator): Partial<OpOptions> {
   const act = (field: number) => enumValue(ACTIVATIONS, t.int8(field), 'fused activation', op);
   const pad = (field: number) => enumValue(PADDINGS, t.int8(field), 'padding', op);
+  /** the fields every windowed op has: padding, strides and a fused activation */
+  const windowed = (f: { padding: number; strideW: number; strideH: number; activation: number }) => ({
+    padding: pad(f.padding),
+    strideW: t.int32(f.strideW),
+    strideH: t.int32(f.strideH),
+    activation: act(f.activation),
+  });
+  const dilations = (f: { dilationW: number; dilationH: number }) => ({
+    dilationW: t.int32(f.dilationW, 1),
+    dilationH: t.int32(f.dilationH, 1),
+  });
   switch (op.op) {
-    case 'CONV_2D': {
-      const f = FIELDS.conv2d;
-      return {
-        padding: pad(f.padding),
-        strideW: t.int32(f.strideW),
-        strideH: t.int32(f.strideH),
-        activation: act(f.activation),
-        dilationW: t.int32(f.dilationW, 1),
-        dilationH: t.int32(f.dilationH, 1),
-      };
-    }
+    case 'CONV_2D':
+      return { ...windowed(FIELDS.conv2d), ...dilations(FIELDS.conv2d) };
     case 'DEPTHWISE_CONV_2D': {
       const f = FIELDS.depthwise;
-      return {
-        padding: pad(f.padding),
-        strideW: t.int32(f.strideW),
-        strideH: t.int32(f.strideH),
-        depthMultiplier: t.int32(f.depthMultiplier),
-        activation: act(f.activation),
-        dilationW: t.int32(f.dilationW, 1),
-        dilationH: t.int32(f.dilationH, 1),
-      };
+      return { ...windowed(f), ...dilations(f), depthMultiplier: t.int32(f.depthMultiplier) };
     }
     case 'AVERAGE_POOL_2D':
     case 'MAX_POOL_2D': {
       const f = FIELDS.pool2d;
-      return {
-        padding: pad(f.padding),
-        strideW: t.int32(f.strideW),
-        strideH: t.int32(f.strideH),
-        filterW: t.int32(f.filterW),
-        filterH: t.int32(f.filterH),
-        activation: act(f.activation),
-      };
+      return { ...windowed(f), filterW: t.int32(f.filterW), filterH: t.int32(f.filterH) };
     }
     case 'FULLY_CONNECTED':
       return { activation: act(FIELDS.fullyConnected.activation) };
