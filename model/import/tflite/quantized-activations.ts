@@ -1,9 +1,9 @@
 // Keeps a TFLite model's activations quantized: a QuantizeLinear/DequantizeLinear pair with the file's scale and
 // zero point after every quantized activation, so that onnxruntime fuses DQ -> op -> Q into its int8 kernels
 // (QLinearConv, QLinearAdd, QLinearAveragePool) and runs close to the original integer arithmetic.
-import { makeNode, onnx, type Graph, type Tensor } from './onnx-file.ts';
-import { floatTensor } from './tensors.ts';
-import type { Activations } from './tflite/convert.ts';
+import { makeNode, onnx, type Graph, type Tensor } from '../onnx-file.ts';
+import { floatTensor } from '../tensors.ts';
+import type { Activations } from './convert.ts';
 
 const { DataType } = onnx.TensorProto;
 const INT8_ACTIVATION_TOLERANCE = 0.1;

@@ -2,10 +2,10 @@
 // DequantizeLinear node: the same float32 values ((q - zero_point) * scale, computed as onnxruntime does) in a
 // quarter of the bytes. With quantized activations onnxruntime fuses them into its int8 kernels; in an all-float
 // graph it keeps them (it does not fold DequantizeLinear) and dequantizes once per run.
-import { makeNode, onnx, type Graph, type Tensor } from './onnx-file.ts';
-import { floatTensor, tensorDims, tensorValues } from './tensors.ts';
-import type { QuantizedWeight } from './tflite/weights.ts';
-import { intAttr } from './tflite/onnx-builder.ts';
+import { makeNode, onnx, type Graph, type Tensor } from '../onnx-file.ts';
+import { floatTensor, tensorDims, tensorValues } from '../tensors.ts';
+import type { QuantizedWeight } from './weights.ts';
+import { intAttr } from './onnx-builder.ts';
 
 const { DataType } = onnx.TensorProto;
 
