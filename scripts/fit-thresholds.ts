@@ -2,8 +2,9 @@
 // the report's), photo-label thresholds from a `npm run measure-tags --json` report made with vocabulary photo,
 // every threshold at 0, on training splits (never test). Per data-set class, the threshold that maximises
 // F(0.5) of "tagged" against "present" (precision weighs more than recall: a tag shown should be right); it goes
-// to every label the mapping gives that class. The default is the one threshold that maximises F(0.5) over all classes together; a
-// class keeps it unless it has MIN_POSITIVES images and its own threshold gains at least MIN_GAIN.
+// to every label the mapping gives that class. The default is the one threshold that maximises F(0.5) over all
+// classes together; a class keeps it unless it has MIN_POSITIVES images and its own threshold gains at least
+// MIN_GAIN.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

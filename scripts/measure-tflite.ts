@@ -92,10 +92,11 @@ for (const [model, labels] of MODELS) {
       worst = Math.max(worst, ...p.map((v, k) => Math.abs(v - expected[i][k])));
     }
     const [small, dense] = [await bestMs(session, card, 224, 224, 30), await bestMs(session, card, 480, 640, 10)];
+    const activations = dequantize ? 'float activations (--dequantize)' : 'int8 activations (default)';
+    const megabytes = statSync(path.join(out, 'model.onnx')).size / 1e6;
     console.log(
-      `| ${dequantize ? '' : model} | ${dequantize ? 'float activations (--dequantize)' : 'int8 activations (default)'} | ` +
-        `${small.toFixed(1)} | ${dense.toFixed(1)} | ${(statSync(path.join(out, 'model.onnx')).size / 1e6).toFixed(2)} | ` +
-        `${agree}/${files.length} | ${worst.toFixed(3)} |`,
+      `| ${dequantize ? '' : model} | ${activations} | ${small.toFixed(1)} | ${dense.toFixed(1)} | ` +
+        `${megabytes.toFixed(2)} | ${agree}/${files.length} | ${worst.toFixed(3)} |`,
     );
     await session.release();
   }

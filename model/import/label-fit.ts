@@ -1,6 +1,6 @@
-// Fits a labels file to the model's outputs: for TFLite files (TF-Slim classifiers have a background output), a labels
-// file one short of the outputs gets a "background" label at 0; a label named "background" becomes the card's background id,
-// and --wnids gives ImageNet labels their WordNet ids by position (the background label skipped).
+// Fits a labels file to the model's outputs: for TFLite files (TF-Slim classifiers have a background output), a
+// labels file one short of the outputs gets a "background" label at 0; a label named "background" becomes the
+// card's background id, and --wnids gives ImageNet labels their WordNet ids by position (background skipped).
 import { basename } from 'node:path';
 import { ImportError } from './import-error.ts';
 import { loadLabels, type ImportedLabel } from './labels.ts';
