@@ -33,7 +33,7 @@ export function photoTagsFromMap(
 ): Tag[] {
   const { cells, plane, used, logitMean, overCells, classScore } = scoringOf(map, kind, grid, image, request.pool);
 
-  const summed = (label: VocabularyLabel): Float32Array => {
+  const sum = (label: VocabularyLabel): Float32Array => {
     if (label.members.length === 1) return plane(label.members[0]);
     const out = new Float32Array(cells);
     for (const id of label.members) {
@@ -42,14 +42,16 @@ export function photoTagsFromMap(
     }
     return out;
   };
+  // every label's plane is needed for the cell winners; summed once, by name (request labels may be copies)
+  const planes = new Map(request.photo.vocabulary.labels.map((label) => [label.name, sum(label)]));
+  const summed = (label: VocabularyLabel) => planes.get(label.name) ?? sum(label);
   // members' probabilities sum to at most 1; float rounding may step past it
   const scoreOf = (label: VocabularyLabel, p: Float32Array) =>
     Math.min(1, logitMean ? label.members.reduce((total, id) => total + logitMean[id], 0) : overCells(p));
 
   // a cell is the label's when no label of the vocabulary sums to more there
   const bestSum = new Float32Array(cells);
-  for (const label of request.photo.vocabulary.labels) {
-    const p = summed(label);
+  for (const p of planes.values()) {
     for (let c = 0; c < cells; c++) if (p[c] > bestSum[c]) bestSum[c] = p[c];
   }
   const coverageOf = (p: Float32Array) => used.reduce((n, c) => n + (p[c] >= bestSum[c] ? 1 : 0), 0) / used.length;
