@@ -13,3 +13,5 @@ export { decodeMask } from './tasks/rle.ts';
 export { openSession, ortVersion, runSession } from './runtime/ort.ts';
 export { layoutScales } from './runtime/layout.ts';
 export { buildTensor } from './runtime/tensor.ts';
+// for measure-tag-models, which replays the combination's gates over recorded scores
+export { maskVerdict } from './tasks/combined-tags.ts';

@@ -8,7 +8,9 @@ import type { ResolvedRun } from './runtime/options.ts';
 import { loadRegistry } from './runtime/registry.ts';
 import { createRunner } from './runtime/run.ts';
 import { InferencePool } from './runtime/worker-pool.ts';
+import { tagModelsOf } from './runtime/tag-models.ts';
 import { classMapTask } from './tasks/classmap.ts';
+import { combinedTags } from './tasks/combined-tags.ts';
 import { parseTask } from './tasks/parse.ts';
 import { tagTask } from './tasks/tag.ts';
 import type { Task } from './tasks/task.ts';
@@ -42,6 +44,7 @@ export async function createTagmap(settings: SettingsInput & { logger?: TagmapLo
   const logger = config.logger ?? defaultLogger;
   const catalog = createCatalog(await loadRegistry(config.modelsDir), config.defaultModel);
   const { entries } = catalog;
+  const tagModels = tagModelsOf(entries, catalog.defaultName, config.tagModels, config.defaultModel);
   const pool = startPool(config, entries, logger);
   const runOnPool = createRunner(pool, config.maxPixels);
 
@@ -55,13 +58,14 @@ export async function createTagmap(settings: SettingsInput & { logger?: TagmapLo
   });
   warmed.catch(() => undefined);
 
+  const lists = { tagsAllow: config.tagsAllow, tagsDeny: config.tagsDeny };
+
   async function perform<O extends { model?: string }, Q extends ResolvedRun, R>(
     task: Task<O, Q, R>,
     image: Buffer,
     options: O,
   ): Promise<R> {
     const entry = catalog.pick(options.model, task.cardTask);
-    const lists = { tagsAllow: config.tagsAllow, tagsDeny: config.tagsDeny };
     const request = task.resolve(options, entry.card, config.maxSide, { ...lists, vocabulary: entry.vocabulary });
     const ran = await runOnPool(image, entry, request, task.labelMap);
     return task.answer(ran, request, { maxPixels: config.maxPixels });
@@ -78,7 +82,10 @@ export async function createTagmap(settings: SettingsInput & { logger?: TagmapLo
       const entry = catalog.named(name);
       return { ...entry.card, sha256: entry.sha256 };
     },
-    tag: (image, options = {}) => perform(tagTask, image, options),
+    tag: (image, options = {}) =>
+      options.model === undefined && options.vocabulary !== 'raw' && tagModels.parsers.length > 0
+        ? combinedTags(tagModels, image, options, { run: runOnPool, maxSide: config.maxSide, lists })
+        : perform(tagTask, image, options),
     parse: (image, options = {}) => perform(parseTask, image, options),
     classMap: (image, options = {}) => perform(classMapTask, image, options),
   };

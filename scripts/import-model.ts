@@ -1,5 +1,6 @@
 // npm run import-model -- FILE.onnx --name NAME --labels LABELS --out DIR [options]
-// Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original.
+// Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original;
+// a TFLite segmenter (a graph ending in ARG_MAX, e.g. DeepLab) is found as such and imported for task parse.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatChecks, ImportError, importModel } from '../model/import/index.ts';
 import { COLOR_ORDERS, PAD_MODES, SCORE_POOLINGS } from '../model/index.ts';
@@ -31,7 +32,7 @@ const program = new Command('import-model')
   .description(
     'Import a third-party ONNX classifier as a fully convolutional tagmap model (model.onnx, card.json, golden.json).',
   )
-  .argument('<file>', 'the classifier: ONNX (float or int8) or TFLite (.tflite)')
+  .argument('<file>', 'the classifier: ONNX (float or int8) or TFLite (.tflite); or a TFLite segmenter (ARG_MAX tail)')
   .requiredOption('--name <name>', 'model name (lower-case letters, digits, _ and -)')
   .requiredOption(
     '--labels <file>',
@@ -100,7 +101,10 @@ try {
   });
   const { card } = result;
   console.log(
-    `imported ${file} as '${card.name}': ${card.labels.length} classes, window ${card.geometry.window} px, ` +
+    `imported ${file} as '${card.name}'` +
+      // segmenters are found by their ARG_MAX tail, no flag needed
+      `${card.tasks.includes('parse') ? ' (a segmenter: its ARG_MAX tail was cut, task parse)' : ''}: ` +
+      `${card.labels.length} classes, window ${card.geometry.window} px, ` +
       `stride ${card.geometry.stride} px, exact ${card.geometry.exact}, output ${card.output.kind}`,
   );
   for (const line of card.source.kind === 'imported' ? card.source.rewrites : []) console.log(`  rewrite: ${line}`);

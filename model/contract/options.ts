@@ -3,9 +3,11 @@
 // a model's card (topK at most its labels, density dividing its stride, maxSide at least its window) is
 // checked against the card in model/runtime/options.ts.
 import { z } from 'zod';
-import { VOCABULARY_MODES } from './vocabulary.ts';
 
 export const FUSE_MODES = ['mean', 'max'] as const;
+/** How a request names its tags: photo labels from the model's vocabulary, or the model's own classes. */
+export const VOCABULARY_MODES = ['photo', 'raw'] as const;
+export type VocabularyMode = (typeof VOCABULARY_MODES)[number];
 /**
  * how a class's map becomes one score: the max, mean or mean of the best tenth of its cells' probabilities, or
  * 'logit-mean', the softmax of the cells' mean logits (for a global-average-pool + linear head, the original

@@ -55,10 +55,35 @@ export const tagSchema = z
       .optional()
       .describe('photo labels: the raw classes behind this tag with their own scores, best first (a few)'),
     finer: z.string().optional().describe('photo labels that keep a finer label: the best raw class, e.g. the breed'),
+    models: z
+      .array(
+        z.object({
+          name: z.string(),
+          score: z.number().describe("this model's own score for the label"),
+          agreement: z
+            .number()
+            .optional()
+            .describe("a parser's label with a gate: the tagger's summed score of the classes that must agree"),
+        }),
+      )
+      .optional()
+      .describe(
+        'combined tags: the models whose scores made this tag, the tagger first; when a parser is among them, ' +
+          "coverage, peak and box are its mask's",
+      ),
   })
   .meta({ id: 'Tag' });
 
-export const tagResultSchema = z.object({ ...resultBase, tags: z.array(tagSchema) }).meta({ id: 'TagResult' });
+export const tagResultSchema = z
+  .object({
+    ...resultBase,
+    models: z
+      .array(modelRefSchema)
+      .optional()
+      .describe("combined tags: every model that ran, the tagger first (`model`, `plan` are the tagger's)"),
+    tags: z.array(tagSchema),
+  })
+  .meta({ id: 'TagResult' });
 
 export const legendEntrySchema = z.object({
   id: z.number(),

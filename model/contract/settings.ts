@@ -16,6 +16,15 @@ export const settingsFields = {
     .min(1)
     .max(LIMITS.modelName.max)
     .describe('the model used when a request names none; default: imagenet when present, else the first'),
+  tagModels: z
+    .array(z.string().min(1).max(LIMITS.modelName.max))
+    .min(1)
+    .max(4)
+    .describe(
+      'the models a tag request that names none combines: a tagger with a photo vocabulary first, then scene ' +
+        'parsers whose masks add labels (e.g. person); default: imagenet and voc when both are loaded, else ' +
+        'the default model alone',
+    ),
   device: z
     .enum(DEVICES)
     .default('auto')
@@ -52,6 +61,7 @@ export const settingsSchema = z.strictObject({
   ...settingsFields,
   modelsDir: settingsFields.modelsDir.optional(),
   defaultModel: settingsFields.defaultModel.optional(),
+  tagModels: settingsFields.tagModels.optional(),
   workers: settingsFields.workers.optional(),
   threadsPerWorker: settingsFields.threadsPerWorker.optional(),
 });
@@ -66,8 +76,9 @@ export interface TagmapLogger {
 }
 
 /** Every setting filled in, as createTagmap() runs with it. */
-export type TagmapConfig = Required<Omit<z.output<typeof settingsSchema>, 'defaultModel'>> & {
+export type TagmapConfig = Required<Omit<z.output<typeof settingsSchema>, 'defaultModel' | 'tagModels'>> & {
   defaultModel?: string;
+  tagModels?: string[];
   /** where start-up facts go (provider, CUDA fallback reason); default: warnings to the console */
   logger?: TagmapLogger;
 };

@@ -1,6 +1,7 @@
 // A vocabulary file: the words people tag photos with, each gathering some of a model's raw classes (ImageNet's
 // 120 dog breeds become "dog"). A card names one (card.vocabulary); the registry checks it at load time.
 import { z } from 'zod';
+import { LIMITS, scorePoolingSchema } from './options.ts';
 
 /** What a photo label is about; a label has one or more. */
 export const VOCABULARY_CATEGORIES = [
@@ -23,9 +24,6 @@ export const VOCABULARY_CATEGORIES = [
   'person',
 ] as const;
 
-/** How a request names its tags: photo labels from the model's vocabulary, or the model's own classes. */
-export const VOCABULARY_MODES = ['photo', 'raw'] as const;
-
 /** A raw class: its WordNet id (n + 8 digits), else its name as the card writes it. */
 const classRef = z.string().min(1).describe('a raw class: WordNet id (n02085620) or class name');
 
@@ -46,6 +44,35 @@ export const photoLabelSchema = z.strictObject({
     .max(1)
     .optional()
     .describe('dense condition: the label must win at least this share of the cells'),
+  agree: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      "combined tags, a scene parser's label: WordNet names (a class's own name or one of its parents) of the " +
+        "first tag model's classes that must agree before the parser's mask counts (an apple is never a horse)",
+    ),
+});
+
+/** How a scene parser's mask tags join the first tag model's tags (TAGMAP_TAG_MODELS). */
+export const MASK_FUSE_MODES = ['max', 'mean'] as const;
+
+export const maskTagsSchema = z.strictObject({
+  scale: z
+    .number()
+    .min(LIMITS.scale.min)
+    .max(LIMITS.scale.max)
+    .describe("the parser's scale in combined tags, relative to its card's shortSide"),
+  pool: scorePoolingSchema.describe("how a label's summed probabilities over the cells become its mask score"),
+  minShare: z.number().min(0).max(1).describe("a mask's tag needs at least this share of the cells (argmax)"),
+  agreement: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe("a label with `agree` also needs the tagger's summed score of those classes to reach this"),
+  fuse: z
+    .enum(MASK_FUSE_MODES)
+    .describe("a label both models have: the higher score, or their mean (the tagger's alone when the gate fails)"),
 });
 
 export const vocabularySchema = z
@@ -58,6 +85,9 @@ export const vocabularySchema = z
       .enum(['keep', 'ignore'])
       .default('keep')
       .describe('raw classes in no label and not ignored: kept as tags under their own name, or never tags'),
+    mask: maskTagsSchema
+      .optional()
+      .describe("a scene parser's vocabulary: how its masks join the tagger's tags in a combined tag request"),
   })
   .superRefine((vocabulary, ctx) => {
     const seen = new Map<string, string>();
@@ -73,6 +103,7 @@ export const vocabularySchema = z
   });
 
 export type VocabularyCategory = (typeof VOCABULARY_CATEGORIES)[number];
-export type VocabularyMode = (typeof VOCABULARY_MODES)[number];
 export type PhotoLabel = z.infer<typeof photoLabelSchema>;
 export type Vocabulary = z.infer<typeof vocabularySchema>;
+export type MaskTagsSettings = z.infer<typeof maskTagsSchema>;
+export type MaskFuseMode = (typeof MASK_FUSE_MODES)[number];

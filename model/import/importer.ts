@@ -1,7 +1,7 @@
-// The importer: a third-party ONNX classifier in, a tagmap model folder out (model.onnx, card.json, golden.json),
-// verified against the original before anything is written.
+// The importer: a third-party ONNX classifier (or a TFLite classifier or segmenter) in, a tagmap model folder out
+// (model.onnx, card.json, golden.json), verified against the original before anything is written.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cardSchema, type Card, type Golden } from '../contract/card.ts';
 import type { NamedTensor } from '../runtime/ort.ts';
@@ -9,11 +9,13 @@ import { convertFloat16 } from './float16.ts';
 import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { findHead } from './head-find.ts';
-import { ImportError } from './import-error.ts';
+import { ImportError, readImportFile } from './import-error.ts';
 import { fitLabels } from './label-fit.ts';
 import { encodeModel, graphOf, toNumber } from './onnx-file.ts';
 import { runModel } from './probe.ts';
 import { rewriteToConvolutional } from './rewrite.ts';
+import { inputCard, rounded } from './input-card.ts';
+import { importSegmenter } from './segmenter.ts';
 import { seededInput } from './seeded-input.ts';
 import { loadSourceModel } from './source.ts';
 import { storeQuantizedWeights } from './tflite/quantized-weights.ts';
@@ -54,29 +56,13 @@ export interface ImportResult {
   files: string[];
 }
 
-/** Keeps golden.json compact: 7 significant digits, applied before the numbers are used. */
-const rounded = (values: ArrayLike<number>) => Float32Array.from(values, (v) => Number(v.toPrecision(7)));
-
-function readModelFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new ImportError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-}
-
-function perChannel(values: number[] | undefined, channels: number, fallback: number, flag: string): number[] {
-  if (!values) return Array(channels).fill(fallback);
-  if (values.length === 1) return Array(channels).fill(values[0]);
-  if (values.length !== channels) throw new ImportError(`${flag} needs 1 or ${channels} values, got ${values.length}`);
-  return values;
-}
-
 export async function importModel(options: ImportOptions): Promise<ImportResult> {
-  const bytes = readModelFile(options.file);
+  const bytes = readImportFile(options.file);
   const source = loadSourceModel(bytes, options.file);
   const { model } = source;
   const rewrites: string[] = [...source.rewrites];
+  // a segmenter (the TFLite converter found and cut an ARG_MAX tail) is already dense: no head to rewrite
+  if (source.task === 'parse') return importSegmenter(options, bytes, source, rewrites);
   const widened = convertFloat16(model);
   if (widened) rewrites.push(widened);
   const quantized = await prepareQuantized(model, options.window, options.dequantize);
@@ -94,18 +80,7 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   if ((fixed[2] > 0 && fixed[2] !== window) || (fixed[3] > 0 && fixed[3] !== window)) {
     throw new ImportError(`--window ${window} does not match the model's fixed input ${fixed[2]}x${fixed[3]}`);
   }
-  const color = options.color ?? (channels === 3 ? 'rgb' : 'gray');
-  const input: Card['input'] = {
-    name: inputName,
-    channels,
-    color,
-    scale: options.scale ?? source.inputDefaults?.scale ?? 1,
-    mean: perChannel(options.mean ?? source.inputDefaults?.mean, channels, 0, '--mean'),
-    std: perChannel(options.std ?? source.inputDefaults?.std, channels, 1, '--std'),
-    minSide: window,
-    shortSide: options.shortSide ?? window,
-    ...(options.pad && { pad: options.pad }),
-  };
+  const input = inputCard(options, source, inputName, channels, { minSide: window, shortSide: window });
 
   const windowInput: NamedTensor = seededInput(input, window, window, 1);
   windowInput.data = rounded(windowInput.data);
@@ -114,7 +89,7 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   const geometry = trunkGeometry(index, inputName, head.features);
   const classes = shapes.get(head.logits)!.dims[1];
   const { labels, background, notes } = fitLabels(options.labels, classes, options.wnids, source.format === 'tflite');
-  const vocabulary = options.vocabulary && readModelFile(options.vocabulary);
+  const vocabulary = options.vocabulary && readImportFile(options.vocabulary);
   rewrites.push(...notes);
   const wordnet = labels.some((label) => label.wnid) ? WordNet.open(options.wordnet ?? DEFAULT_WORDNET) : undefined;
 

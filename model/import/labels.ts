@@ -1,5 +1,6 @@
 // Class names from a text file (one per line), a JSON array of names, or an ImageNet-style index
-// ({"0": ["n01440764", "tench"], ...}); names read with underscores as spaces.
+// ({"0": ["n01440764", "tench"], ...}); names read with underscores as spaces; a text file may end its names at
+// a blank line and go on with notes (when the names before it are as many as the model needs).
 import { readFileSync } from 'node:fs';
 import { ImportError } from './import-error.ts';
 
@@ -37,7 +38,7 @@ function fromIndex(index: Record<string, unknown>, file: string): ImportedLabel[
   });
 }
 
-export function loadLabels(file: string): ImportedLabel[] {
+export function loadLabels(file: string, namesBeforeNotes?: number[]): ImportedLabel[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -58,7 +59,11 @@ export function loadLabels(file: string): ImportedLabel[] {
       labels = fromIndex(parsed as Record<string, unknown>, file);
     else throw new ImportError(`${file}: expected a JSON array of names or an index object {"0": ..., "1": ...}`);
   } else {
-    labels = text.replace(/\s+$/, '').split(/\r?\n/).map(fromLine);
+    const lines = text.replace(/\s+$/, '').split(/\r?\n/);
+    // notes after a blank line (Coral's VOC labels explain the 255 label there), when the names before it are as
+    // many as the model needs; else a blank line is an empty label, an error below
+    const blank = lines.findIndex((line) => !line.trim());
+    labels = (blank >= 0 && namesBeforeNotes?.includes(blank) ? lines.slice(0, blank) : lines).map(fromLine);
   }
   const empty = labels.findIndex((label) => !label.name);
   if (empty >= 0) throw new ImportError(`${file}: label ${empty} is empty`);

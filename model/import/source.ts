@@ -16,6 +16,8 @@ export interface SourceModel {
   quantized: Map<string, QuantizedWeight>;
   /** activations that were 8-bit in the file, by tensor name */
   activations: Activations;
+  /** what the file is: a classifier ('tag') or a segmenter whose ARG_MAX tail was cut ('parse') */
+  task: 'tag' | 'parse';
 }
 
 export function loadSourceModel(bytes: Uint8Array, file: string): SourceModel {
@@ -26,6 +28,7 @@ export function loadSourceModel(bytes: Uint8Array, file: string): SourceModel {
       rewrites: [],
       quantized: new Map(),
       activations: new Map(),
+      task: 'tag',
     };
   const converted = convertTflite(readTflite(bytes, file), file);
   return {
@@ -36,5 +39,6 @@ export function loadSourceModel(bytes: Uint8Array, file: string): SourceModel {
     inputDefaults: converted.inputDefaults,
     quantized: converted.quantized,
     activations: converted.activations,
+    task: converted.task,
   };
 }

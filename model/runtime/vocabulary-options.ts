@@ -15,7 +15,7 @@ export interface ResolveContext extends TagLists {
   vocabulary?: LoadedVocabulary;
 }
 
-const wordsOf = (label: VocabularyLabel) => [label.name, ...label.aliases].map((w) => w.toLowerCase());
+export const wordsOf = (label: VocabularyLabel) => [label.name, ...label.aliases].map((w) => w.toLowerCase());
 
 /** Passes when allow is empty or names it, and deny does not. */
 const allowedBy = (lists: TagLists, words: string[]) => {

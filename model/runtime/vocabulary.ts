@@ -1,7 +1,7 @@
 // A card's vocabulary file, read and checked against the card's classes at load time: every member and ignored
 // class must name exactly one class (by WordNet id or name). A bad file stops start-up, naming file and field.
 import type { Card } from '../contract/card.ts';
-import { vocabularySchema, type VocabularyCategory } from '../contract/vocabulary.ts';
+import { vocabularySchema, type MaskTagsSettings, type VocabularyCategory } from '../contract/vocabulary.ts';
 import { readCheckedJson } from './json-file.ts';
 
 /** A photo label with its members as class ids; `listed: false` for a raw class kept under its own name. */
@@ -14,6 +14,7 @@ export interface VocabularyLabel {
   aliases: string[];
   finer?: boolean;
   minCoverage?: number;
+  agree?: string[];
   listed: boolean;
 }
 
@@ -24,6 +25,8 @@ export interface LoadedVocabulary {
   labels: VocabularyLabel[];
   /** class ids that are never tags */
   ignore: Set<number>;
+  /** a scene parser's: how its masks join a combined tag request */
+  mask?: MaskTagsSettings;
 }
 
 export class VocabularyError extends Error {
@@ -89,5 +92,5 @@ export async function loadVocabulary(file: string, card: Card): Promise<LoadedVo
       labels.push({ name, categories: [], members: [id], threshold: 0, priority: 0, aliases: [], listed: false });
     }
   }
-  return { file, name: vocabulary.name, labels, ignore };
+  return { file, name: vocabulary.name, labels, ignore, mask: vocabulary.mask };
 }

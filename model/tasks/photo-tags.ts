@@ -31,23 +31,38 @@ export function photoTagsFromMap(
   labels: Card['labels'],
   request: PhotoRequest,
 ): Tag[] {
+  return photoTagsAndSums(map, kind, grid, image, labels, request, []).tags;
+}
+
+/** The photo tags, and the pooled score of each extra set of classes (a combined request's agreement gates). */
+export function photoTagsAndSums(
+  map: DenseMap,
+  kind: OutputKind,
+  grid: CellGrid,
+  image: { width: number; height: number },
+  labels: Card['labels'],
+  request: PhotoRequest,
+  sets: number[][],
+): { tags: Tag[]; sums: number[] } {
   const { cells, plane, used, logitMean, overCells, classScore } = scoringOf(map, kind, grid, image, request.pool);
 
-  const sum = (label: VocabularyLabel): Float32Array => {
-    if (label.members.length === 1) return plane(label.members[0]);
+  const sumOf = (members: number[]): Float32Array => {
+    if (members.length === 1) return plane(members[0]);
     const out = new Float32Array(cells);
-    for (const id of label.members) {
+    for (const id of members) {
       const p = plane(id);
       for (let c = 0; c < cells; c++) out[c] += p[c];
     }
     return out;
   };
+  const sum = (label: VocabularyLabel) => sumOf(label.members);
   // every label's plane is needed for the cell winners; summed once, by name (request labels may be copies)
   const planes = new Map(request.photo.vocabulary.labels.map((label) => [label.name, sum(label)]));
   const summed = (label: VocabularyLabel) => planes.get(label.name) ?? sum(label);
   // members' probabilities sum to at most 1; float rounding may step past it
-  const scoreOf = (label: VocabularyLabel, p: Float32Array) =>
-    Math.min(1, logitMean ? label.members.reduce((total, id) => total + logitMean[id], 0) : overCells(p));
+  const scoreOfMembers = (members: number[], p: Float32Array) =>
+    Math.min(1, logitMean ? members.reduce((total, id) => total + logitMean[id], 0) : overCells(p));
+  const scoreOf = (label: VocabularyLabel, p: Float32Array) => scoreOfMembers(label.members, p);
 
   // a cell is the label's when no label of the vocabulary sums to more there
   const bestSum = new Float32Array(cells);
@@ -67,7 +82,7 @@ export function photoTagsFromMap(
     .sort((a, b) => b.score - a.score || b.label.priority - a.label.priority)
     .slice(0, request.topK);
 
-  return kept.map(({ label, p, score, coverage }) => {
+  const tags = kept.map(({ label, p, score, coverage }): Tag => {
     const classes = label.members
       .map((id) => ({ label: labels[id].name, id, score: classScore(id) }))
       .sort((a, b) => b.score - a.score)
@@ -84,4 +99,5 @@ export function photoTagsFromMap(
       ...(label.finer && { finer: classes[0].label }),
     };
   });
+  return { tags, sums: sets.map((members) => scoreOfMembers(members, sumOf(members))) };
 }

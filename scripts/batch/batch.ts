@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { UsageError, type BatchSettings } from './cli.ts';
-import { rowFormat } from './formats.ts';
+import { csvColumns, rowFormat } from './formats.ts';
 import { expandInputs } from './inputs.ts';
 import { openLocalTagger } from './local.ts';
 import { openSink } from './output.ts';
@@ -17,15 +17,27 @@ export interface BatchEnd extends RunEnd {
   tally: Tally;
 }
 
-async function finishedInputs(settings: BatchSettings): Promise<Set<string>> {
-  if (!settings.resume) return new Set();
+interface Finished {
+  done: Set<string>;
+  /** CSV: how many columns to write, when --out was begun by an earlier tagmap with fewer */
+  columns?: number;
+}
+
+async function finishedInputs(settings: BatchSettings): Promise<Finished> {
+  if (!settings.resume) return { done: new Set() };
   try {
-    const { done, tornBytes } = await readFinished(settings.out!, settings.format);
+    const { done, tornBytes, columns } = await readFinished(settings.out!, settings.format, settings.task);
     if (tornBytes > 0)
       process.stderr.write(
         `tag: dropped a torn last line (${tornBytes} bytes) of ${settings.out}; its input is tagged again\n`,
       );
-    return done;
+    if (columns !== undefined)
+      process.stderr.write(
+        `tag: ${settings.out} has the CSV header of an earlier tagmap, without the columns ` +
+          `${csvColumns(settings.task).slice(columns).join(', ')}; its new records leave them out too ` +
+          `(write to a new --out to get them)\n`,
+      );
+    return { done, columns };
   } catch (error) {
     throw new UsageError(`--resume cannot read ${settings.out} as ${settings.format}: ${(error as Error).message}`);
   }
@@ -38,9 +50,9 @@ function openTagger(settings: BatchSettings, job: Job): Promise<Tagger> {
 }
 
 export async function tagBatch(settings: BatchSettings, stop: AbortSignal): Promise<BatchEnd> {
-  const done = await finishedInputs(settings);
+  const { done, columns } = await finishedInputs(settings);
   if (settings.masksDir) await mkdir(settings.masksDir, { recursive: true });
-  const format = rowFormat(settings.format, settings.task);
+  const format = rowFormat(settings.format, settings.task, columns);
   const tagger = await openTagger(settings, {
     task: settings.task,
     options: settings.options,

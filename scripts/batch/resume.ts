@@ -1,10 +1,11 @@
 // --resume: the inputs that already have a row in the output file. A run killed in the middle of a write
 // can leave a last line without its newline; it is cut off before appending, and its input is done again.
+// A CSV output's header must be this task's, or an earlier tagmap's (then the run goes on in that layout).
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
-import type { FormatName } from './formats.ts';
+import { csvColumns, resumedColumns, type FormatName, type Task } from './formats.ts';
 
 /** Cuts the file after its last newline; returns how many bytes were dropped. */
 async function dropTornTail(file: string): Promise<number> {
@@ -47,18 +48,26 @@ async function jsonlInputs(file: string, done: Set<string>): Promise<void> {
   }
 }
 
-async function csvInputs(file: string, done: Set<string>): Promise<void> {
-  const records = createReadStream(file).pipe(parse({ from_line: 2, relax_column_count: true }));
-  for await (const record of records as AsyncIterable<string[]>) done.add(record[0]);
+/** Adds the inputs of a CSV output to `done`; returns how many columns its header has (none: empty file). */
+async function csvInputs(file: string, task: Task, done: Set<string>): Promise<number | undefined> {
+  const records = createReadStream(file).pipe(parse({ relax_column_count: true }));
+  let columns: number | undefined;
+  for await (const record of records as AsyncIterable<string[]>) {
+    if (columns === undefined) columns = resumedColumns(record, task);
+    else done.add(record[0]);
+  }
+  return columns;
 }
 
 export interface ResumeState {
   done: Set<string>;
   tornBytes: number;
+  /** CSV: the columns of the file's header, when it has the header of an earlier tagmap's (fewer columns) */
+  columns?: number;
 }
 
 /** Reads the rows already in `file` (none when it does not exist yet). */
-export async function readFinished(file: string, format: FormatName): Promise<ResumeState> {
+export async function readFinished(file: string, format: FormatName, task: Task): Promise<ResumeState> {
   const done = new Set<string>();
   const exists = await open(file, 'r').then(
     (h) => h.close().then(() => true),
@@ -66,6 +75,10 @@ export async function readFinished(file: string, format: FormatName): Promise<Re
   );
   if (!exists) return { done, tornBytes: 0 };
   const tornBytes = await dropTornTail(file);
-  await (format === 'jsonl' ? jsonlInputs(file, done) : csvInputs(file, done));
-  return { done, tornBytes };
+  if (format === 'jsonl') {
+    await jsonlInputs(file, done);
+    return { done, tornBytes };
+  }
+  const columns = await csvInputs(file, task, done);
+  return { done, tornBytes, ...(columns !== undefined && columns < csvColumns(task).length ? { columns } : {}) };
 }

@@ -19,6 +19,8 @@ export interface Measurement {
   minShare: number;
   concurrency: number;
   progress?: (done: number, total: number) => void;
+  /** sees every answer, for scripts that replay more than the scores (measure-tag-models) */
+  keep?: (image: DatasetImage, result: TagResult) => void;
 }
 
 /** An image that could not be tagged (exit 1), unless the request itself was bad (see TagRequestError). */
@@ -69,6 +71,7 @@ export async function measure(m: Measurement): Promise<Report> {
       throw new ImageError(image.name, error);
     }
     first ??= result;
+    m.keep?.(image, result);
     m.progress?.(++done, m.images.length);
     const names = [...present].map((id) => nameOf.get(id)).filter((n) => n !== undefined);
     return {

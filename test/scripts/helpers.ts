@@ -91,7 +91,15 @@ export function runTag(args: string[], stdin = ''): Promise<TagRun> {
 export interface JsonRow {
   input: string;
   ok: boolean;
-  tags?: Array<{ label: string; id: number; score: number; parents: string[] }>;
+  tags?: Array<{
+    label: string;
+    id: number;
+    score: number;
+    parents: string[];
+    categories?: string[];
+    classes?: Array<{ label: string; id: number; score: number }>;
+    finer?: string;
+  }>;
   width?: number;
   height?: number;
   ms?: number;

@@ -1,5 +1,6 @@
 // `npm run tag` end to end in-process on the bundled ImageNet model and real photos: one row per input,
-// error rows with codes, exit codes, lists on stdin and in files, CSV quoting, usage errors.
+// error rows with codes, exit codes, lists on stdin and in files, CSV quoting and photo-label columns, --resume
+// on a CSV of an earlier tagmap, usage errors.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -44,6 +45,9 @@ describe('a folder with good, broken and non-image files', () => {
     expect(rows.get(photos.good[0])).toMatchObject({ width: 451, height: 300 });
     // the cat photo is tagged as some cat, the coffee photo as some coffee
     expect([rows.get(photos.good[0])!.tags![0].label, ...rows.get(photos.good[0])!.tags![0].parents]).toContain('cat');
+    // JSONL passes the photo-label fields through as they are
+    expect(rows.get(photos.good[0])!.tags![0]).toMatchObject({ label: 'cat', categories: ['animal'] });
+    expect(rows.get(photos.good[0])!.tags![0].classes![0]).toMatchObject({ label: expect.stringMatching(/cat|tabby/) });
     expect(rows.get(photos.good[1])!.tags!.some((t) => t.label === 'coffee' || t.parents.includes('coffee'))).toBe(
       true,
     );
@@ -91,7 +95,7 @@ describe('CSV output', () => {
     const text = readFileSync(out, 'utf8');
     expect(text).toContain('"' + odd.replace(/"/g, '""') + '",true,');
     expect(text.split('\r\n')[0]).toBe(
-      'input,ok,label,id,score,coverage,peak_x,peak_y,box_x,box_y,box_width,box_height,width,height,ms,error_code,error_message',
+      'input,ok,label,id,score,coverage,peak_x,peak_y,box_x,box_y,box_width,box_height,width,height,ms,error_code,error_message,categories,classes,finer',
     );
     const records = parse(text, { columns: true }) as Array<Record<string, string>>;
     const cat = records.filter((r) => r.input === odd);
@@ -105,6 +109,57 @@ describe('CSV output', () => {
     expect(broken).toHaveLength(1);
     expect(broken[0]).toMatchObject({ ok: 'false', label: '', error_code: 'undecodable_image' });
     expect(broken[0].error_message).toMatch(/truncated or corrupt/);
+    // raw classes: no photo-label fields
+    expect(records.every((r) => r.categories === '' && r.classes === '' && r.finer === '')).toBe(true);
+  });
+
+  it("fills the photo-label columns from the model's vocabulary: the cat photo is a cat, category animal", async () => {
+    const out = path.join(photos.dir, 'photo.csv');
+    const run = await runTag([photos.good[0], photos.good[1], '--topK', '1', '--out', out, ...local]);
+    expect(run.code, run.stderr).toBe(0);
+    const records = parse(readFileSync(out, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    const cat = records.find((r) => r.input === photos.good[0])!;
+    expect(cat).toMatchObject({ ok: 'true', label: 'cat', categories: 'animal' });
+    // the raw classes behind it are cats, best first; the finer label is the best of them
+    const classes = cat.classes.split('|');
+    expect(classes.length).toBeGreaterThan(0);
+    expect(classes.every((c) => /cat|tabby/.test(c))).toBe(true);
+    expect(cat.finer).toBe(classes[0]);
+    const coffee = records.find((r) => r.input === photos.good[1])!;
+    expect(coffee).toMatchObject({ ok: 'true', label: 'coffee', categories: 'drink' });
+    expect(coffee.classes.split('|')).toContain('espresso');
+  });
+});
+
+describe('--resume on a CSV output', () => {
+  const OLD_HEADER =
+    'input,ok,label,id,score,coverage,peak_x,peak_y,box_x,box_y,box_width,box_height,width,height,ms,error_code,error_message';
+
+  it('goes on in the layout of an earlier tagmap, without the photo-label columns, and says so', async () => {
+    const out = path.join(photos.dir, 'old.csv');
+    writeFileSync(out, `${OLD_HEADER}\r\n${photos.good[0]},true,Egyptian cat,285,0.7,0.8,1,2,0,0,4,3,451,300,98,,\r\n`);
+    const run = await runTag([photos.good[0], photos.good[1], '--topK', '1', '--out', out, '--resume', ...local]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(
+      `tag: ${out} has the CSV header of an earlier tagmap, without the columns categories, classes, finer;`,
+    );
+    expect(run.stderr).toMatch(/1 done, 0 failed, 1 skipped/);
+    const text = readFileSync(out, 'utf8');
+    expect(text.split('\r\n')[0]).toBe(OLD_HEADER);
+    // a strict reader takes the whole file: every record has the header's fields
+    const records = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(records.map((r) => r.input)).toEqual([photos.good[0], photos.good[1]]);
+    expect(records[1]).toMatchObject({ ok: 'true', label: 'coffee' });
+    expect(records[1]).not.toHaveProperty('categories');
+  });
+
+  it('exits 2 naming the difference when the header is not a tag output of any tagmap', async () => {
+    const out = path.join(photos.dir, 'parse.csv');
+    writeFileSync(out, 'input,ok,mask,label,id,share,width,height,ms,error_code,error_message\r\n');
+    const run = await runTag([photos.good[0], '--out', out, '--resume', ...local]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: --resume cannot read ${out} as csv: its header (input,ok,mask,`);
+    expect(run.stderr).toMatch(/is not that of --task tag \(.*\): missing score, .*; unexpected mask, share\n/);
   });
 });
 

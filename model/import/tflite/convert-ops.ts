@@ -1,6 +1,7 @@
 // One TFLite operator -> ONNX nodes (float32, NCHW). Layout notes: 4-D activations are NCHW in ONNX, so TFLite's
 // NHWC axes map 0->0, 1->2, 2->3, 3->1; kernels are re-laid out in weights.ts; spatial ops in convert-spatial.ts.
 import { ImportError } from '../import-error.ts';
+import { resize } from './convert-resize.ts';
 import { conv, mean, pool } from './convert-spatial.ts';
 import { intAttr } from './onnx-builder.ts';
 import {
@@ -21,6 +22,7 @@ export type { OpContext } from './op-context.ts';
 export const SUPPORTED_OPS = new Set([
   'CONV_2D', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'ADD', 'CONCATENATION', 'MEAN', 'RESHAPE',
   'SQUEEZE', 'FULLY_CONNECTED', 'SOFTMAX', 'QUANTIZE', 'DEQUANTIZE', 'RELU', 'RELU6', 'LOGISTIC', 'TANH',
+  'RESIZE_BILINEAR', 'TILE',
 ]); // prettier-ignore
 
 function flatten(ctx: OpContext, op: TfliteOperator): void {
@@ -78,6 +80,24 @@ function concat(ctx: OpContext, op: TfliteOperator): void {
   ctx.values.set(op.outputs[0], { name: out, rank });
 }
 
+/**
+ * QUANTIZE of a quantized tensor changes its scale (a requantization, e.g. before a concatenation whose inputs must
+ * share one). In float it is the identity, but as its own tensor (an Identity node) the output gets its own
+ * QuantizeLinear/DequantizeLinear pair with the new scale when activations stay int8, as in the file.
+ */
+function requantize(ctx: OpContext, op: TfliteOperator): void {
+  const x = input(ctx, op, 0);
+  const from = tensor(ctx, op.inputs[0]).quantization;
+  const to = tensor(ctx, op.outputs[0]).quantization;
+  const same = from?.scale[0] === to?.scale[0] && from?.zeroPoint[0] === to?.zeroPoint[0];
+  if (!from || !to || same) {
+    ctx.values.set(op.outputs[0], x);
+    return;
+  }
+  const out = ctx.onnx.node('Identity', [x.name], ctx.onnx.name(tensor(ctx, op.outputs[0]).name));
+  ctx.values.set(op.outputs[0], { name: out, rank: x.rank });
+}
+
 function unary(ctx: OpContext, op: TfliteOperator): void {
   const x = input(ctx, op, 0);
   const out = ctx.onnx.name(tensor(ctx, op.outputs[0]).name);
@@ -111,10 +131,14 @@ export function convertOperator(ctx: OpContext, op: TfliteOperator): void {
     case 'CONCATENATION':
       return concat(ctx, op);
     case 'QUANTIZE':
+      return requantize(ctx, op);
     case 'DEQUANTIZE':
-      // the ONNX graph is float: (de)quantizing is the identity on values
+      // the ONNX graph is float: dequantizing is the identity on values
       ctx.values.set(op.outputs[0], input(ctx, op, 0));
       return;
+    case 'RESIZE_BILINEAR':
+    case 'TILE':
+      return resize(ctx, op);
     default:
       return unary(ctx, op);
   }

@@ -1,5 +1,6 @@
 // The spatial TFLite ops -> ONNX: CONV_2D (or, as a kernel over the whole map, a fully-connected layer),
-// DEPTHWISE_CONV_2D (grouped Conv), AVERAGE_POOL_2D / MAX_POOL_2D, and MEAN over H and W.
+// DEPTHWISE_CONV_2D (grouped Conv), both with dilations, AVERAGE_POOL_2D / MAX_POOL_2D (a segmenter's pool over
+// the whole map as a global pool), and MEAN over H and W.
 import { ImportError } from '../import-error.ts';
 import { intAttr, intsAttr } from './onnx-builder.ts';
 import { input, padding, tensor, weightAndBias, where, withActivation, type OpContext } from './op-context.ts';
@@ -35,7 +36,7 @@ export function conv(ctx: OpContext, op: TfliteOperator, depthwise: boolean): nu
     intsAttr('kernel_shape', [kh, kw]),
     intsAttr('strides', [o.strideH, o.strideW]),
     intsAttr('dilations', [o.dilationH, o.dilationW]),
-    ...padding(o.padding),
+    ...dilatedPadding(op, o, kh, kw),
     ...(depthwise ? [intAttr('group', channels)] : []),
   ];
   if (depthwise && kernel[3] !== channels * o.depthMultiplier)
@@ -49,10 +50,34 @@ export function conv(ctx: OpContext, op: TfliteOperator, depthwise: boolean): nu
   return op.outputs[0];
 }
 
+/**
+ * Atrous (dilated) convolutions, as DeepLab has: TF's SAME pads the dilated kernel, (k - 1) * d + 1 taps wide. At
+ * stride 1 (TF allows no other stride with dilation) that is (k - 1) * d pixels in all, the smaller half first,
+ * whatever the input size: written as explicit pads, so no runtime's reading of auto_pad with dilations matters.
+ */
+function dilatedPadding(op: TfliteOperator, o: ReturnType<typeof readOptions>, kh: number, kw: number) {
+  if (o.dilationH === 1 && o.dilationW === 1) return padding(o.padding);
+  if (o.strideH !== 1 || o.strideW !== 1)
+    throw new ImportError(`${where(op)}: dilation ${o.dilationH}x${o.dilationW} with stride ${o.strideH}x${o.strideW}`);
+  if (o.padding === 'VALID') return [];
+  const [th, tw] = [(kh - 1) * o.dilationH, (kw - 1) * o.dilationW];
+  return [intsAttr('pads', [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)])];
+}
+
 export function pool(ctx: OpContext, op: TfliteOperator): void {
   const o = readOptions(op);
   const x = input(ctx, op, 0);
   const type = op.op === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool';
+  const [, h, w] = tensor(ctx, op.inputs[0]).shape;
+  const [, oh, ow] = tensor(ctx, op.outputs[0]).shape;
+  if (ctx.segmenter && o.filterH === h && o.filterW === w && oh === 1 && ow === 1) {
+    // A segmenter's image-pooling branch: the filter is the whole map at the file's size, i.e. a global pool; as
+    // GlobalAveragePool it stays one over the whole map at any size (a classifier keeps its window-sized pool)
+    const out = withActivation(ctx, op, o.activation, (name) => ctx.onnx.node(`Global${type}`, [x.name], name));
+    ctx.rewrites.push(`${where(op)} ${h}x${w} over the whole ${h}x${w} map -> Global${type}`);
+    ctx.values.set(op.outputs[0], { name: out, rank: 4 });
+    return;
+  }
   const attributes = [
     intsAttr('kernel_shape', [o.filterH, o.filterW]),
     intsAttr('strides', [o.strideH, o.strideW]),

@@ -1,12 +1,14 @@
-// A TFLite classifier as a float32 NCHW ONNX model (opset 13): the image input [1, C, H, W] at the file's size, the
-// weights dequantized, each op converted by convert-ops.ts. The input tensor's quantization gives the card's input
-// convention: uint8 value = scale * (q - zero_point), with q the pixel.
+// A TFLite classifier or segmenter as a float32 NCHW ONNX model (opset 13): the image input [1, C, H, W] at the
+// file's size, the weights dequantized, each op converted by convert-ops.ts; a segmenter's ARG_MAX tail cut off
+// (segmenter-tail.ts), so that its output is the logits [1, K, h, w]. The input tensor's quantization gives the
+// card's input convention: uint8 value = scale * (q - zero_point), with q the pixel.
 import { ImportError } from '../import-error.ts';
 import type { Model } from '../onnx-file.ts';
 import { convertOperator, SUPPORTED_OPS, type OpContext } from './convert-ops.ts';
 import { OnnxBuilder } from './onnx-builder.ts';
 import type { TfliteModel, TfliteOperator } from './reader.ts';
 import { tensorTypeName } from './schema.ts';
+import { findSegmenterTail } from './segmenter-tail.ts';
 import type { QuantizedWeight } from './weights.ts';
 
 export interface InputDefaults {
@@ -24,6 +26,8 @@ export interface Converted {
   quantized: Map<string, QuantizedWeight>;
   /** quantization of every activation tensor, by ONNX tensor name (for a quantized-activation variant) */
   activations: Activations;
+  /** 'parse' when the file is a segmenter (its ARG_MAX tail was cut back to the logits), else 'tag' */
+  task: 'tag' | 'parse';
 }
 
 export type Activations = Map<string, { scale: number; zeroPoint: number; type: 'uint8' | 'int8' }>;
@@ -44,7 +48,9 @@ function inputConvention(model: TfliteModel, id: number, file: string): InputDef
 }
 
 export function convertTflite(model: TfliteModel, file: string): Converted {
-  const unsupported = model.operators.find((op) => !SUPPORTED_OPS.has(op.op));
+  const tail = findSegmenterTail(model);
+  const operators = model.operators.filter((op) => !tail?.cut.has(op.index));
+  const unsupported = operators.find((op) => !SUPPORTED_OPS.has(op.op));
   if (unsupported)
     throw new ImportError(
       `unsupported TFLite op ${unsupported.op} at operator ${unsupported.index} ` +
@@ -63,15 +69,17 @@ export function convertTflite(model: TfliteModel, file: string): Converted {
 
   const onnx = new OnnxBuilder();
   const consumers = new Map<number, TfliteOperator[]>();
-  for (const op of model.operators) for (const id of op.inputs) consumers.set(id, [...(consumers.get(id) ?? []), op]);
-  const ctx: OpContext = { model, onnx, values: new Map(), consumers, rewrites: [] };
+  for (const op of operators) for (const id of op.inputs) consumers.set(id, [...(consumers.get(id) ?? []), op]);
+  const ctx: OpContext = { model, onnx, values: new Map(), consumers, rewrites: [], segmenter: tail !== undefined };
   const inputName = onnx.name(inputTensor.name);
   ctx.values.set(model.inputs[0], { name: inputName, rank: 4 });
-  for (const op of model.operators) convertOperator(ctx, op);
+  for (const op of operators) convertOperator(ctx, op);
 
-  const output = ctx.values.get(model.outputs[0]);
-  if (!output) throw new ImportError(`${file}: the output '${model.tensors[model.outputs[0]].name}' is never computed`);
-  const outputShape = model.tensors[model.outputs[0]].shape;
+  const outputId = tail?.logits ?? model.outputs[0];
+  const output = ctx.values.get(outputId);
+  if (!output) throw new ImportError(`${file}: the output '${model.tensors[outputId].name}' is never computed`);
+  const nhwc = model.tensors[outputId].shape;
+  const outputShape = nhwc.length === 4 ? [nhwc[0], nhwc[3], nhwc[1], nhwc[2]] : nhwc;
   const activations: Activations = new Map();
   for (const [id, value] of ctx.values) {
     const t = model.tensors[id];
@@ -84,7 +92,11 @@ export function convertTflite(model: TfliteModel, file: string): Converted {
       });
   }
   const rewrites = [
-    `TFLite ${model.operators.length} operators -> ONNX ${onnx.nodes.length} nodes (float32, NCHW, ` +
+    ...(tail
+      ? [`segmenter: the graph ends in ARG_MAX (operator ${Math.max(...tail.cut)}), imported for task parse`]
+      : []),
+    ...(tail?.rewrites ?? []),
+    `TFLite ${operators.length}${tail ? ` of ${model.operators.length}` : ''} operators -> ONNX ${onnx.nodes.length} nodes (float32, NCHW, ` +
       `${onnx.quantized.size} weights and biases dequantized)`,
     ...ctx.rewrites,
   ];
@@ -94,5 +106,6 @@ export function convertTflite(model: TfliteModel, file: string): Converted {
     inputDefaults: inputConvention(model, model.inputs[0], file),
     quantized: onnx.quantized,
     activations,
+    task: tail ? 'parse' : 'tag',
   };
 }

@@ -21,6 +21,8 @@ export interface OpContext {
   /** how many operators read each tensor, and which ops they are */
   consumers: Map<number, TfliteOperator[]>;
   rewrites: string[];
+  /** converting a segmenter (an ARG_MAX tail was cut): pools over the whole map become global pools */
+  segmenter: boolean;
 }
 
 export const where = (op: TfliteOperator) => `${op.op} at operator ${op.index}`;
