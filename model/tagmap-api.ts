@@ -10,6 +10,8 @@ export interface Tagmap {
   isReady(): boolean;
   provider(): string;
   models(): ModelSummary[];
+  /** the models a tag request without `model` combines, the tagger first */
+  tagModels(): string[];
   card(name: string): Card & { sha256: string };
   tag(image: Buffer, options?: TagOptions): Promise<TagResult>;
   parse(image: Buffer, options?: ParseOptions): Promise<ParseResult>;

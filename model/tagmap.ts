@@ -78,6 +78,7 @@ export async function createTagmap(settings: SettingsInput & { logger?: TagmapLo
     queueDepth: () => pool.queueDepth(),
     close: () => pool.close(),
     models: () => catalog.summaries(),
+    tagModels: () => [tagModels.tagger, ...tagModels.parsers.map((p) => p.entry)].map((e) => e.name),
     card(name) {
       const entry = catalog.named(name);
       return { ...entry.card, sha256: entry.sha256 };

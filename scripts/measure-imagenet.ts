@@ -1,4 +1,5 @@
-// npm run measure-imagenet: the measurements behind model/zoo/squeezenet's card (see its README).
+// npm run measure-imagenet -- DIR: the measurements behind SqueezeNet's card (docs/squeezenet.md), DIR a model folder
+// imported as that page says (SqueezeNet left the zoo; the measurements stay reproducible).
 // 1. preprocessing: the imported SqueezeNet at 224x224 (= the original's scores) on real photos, per input convention;
 // 2. defaults: the runtime's tags (createTagmap) per border padding, short side, scales and pool.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,11 @@ import {
 } from '../model/index.ts';
 import { softmax } from './scores.ts';
 
-const ZOO_DIR = path.resolve(import.meta.dirname, '../model/zoo/squeezenet');
+const ZOO_DIR = process.argv[2];
+if (!ZOO_DIR) {
+  console.error('usage: npm run measure-imagenet -- DIR   (DIR: squeezenet imported as docs/squeezenet.md says)');
+  process.exit(2);
+}
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/photos');
 /** the photos and the ImageNet classes a person would accept for them */
 const PHOTOS_AND_CLASSES: Array<[string, number[]]> = [

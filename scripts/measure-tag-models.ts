@@ -11,6 +11,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import {
   BUNDLED_MODELS,
+  DEFAULTS,
+  type Card,
   MASK_FUSE_MODES,
   SCORE_POOLINGS,
   maskVerdict,
@@ -33,6 +35,11 @@ const program = new Command('measure-tag-models')
   .description("Choose a scene parser's mask settings for combined tags by mAP on labelled photos (in-process).")
   .requiredOption('--data <dir>', 'the data set folder, e.g. ../shared/data/msrc21')
   .option('--models <dir>', 'the models folder (tagger and parser)', BUNDLED_MODELS)
+  .option(
+    '--tagger <name>',
+    'the tagger (its vocabulary gives the thresholds of the precision/recall table)',
+    'imagenet',
+  )
   .option('--parser <name>', 'the scene parser whose vocabulary.mask is measured', 'voc')
   .option('--map <file>', 'the mapping file', path.relative(process.cwd(), 'scripts/measure-tags/msrc21-combined.json'))
   .option('--classes <names>', 'evaluate only these classes of the mapping, comma-separated')
@@ -41,11 +48,14 @@ const program = new Command('measure-tag-models')
   .option('--choose <splits>', 'choose on these splits', 'train,val')
   .option('--report <splits>', 'report the choice on these splits', 'test')
   .option('--min-share <share>', 'a class is present from this share of the non-void pixels', Number, 0.01)
-  .option('--json <file>', 'also write every setting with its mAPs as JSON');
+  .option('--json <file>', 'also write every setting with its mAPs as JSON')
+  .option('--record <file>', "also write every image's recorded evidence as JSON (for --replay)")
+  .option('--replay <file>', 'replay the gates over a --record file instead of running the models');
 parseOrExit(program);
 const options = program.opts<{
   data: string;
   models: string;
+  tagger: string;
   parser: string;
   map: string;
   classes?: string;
@@ -55,6 +65,8 @@ const options = program.opts<{
   report: string;
   minShare: number;
   json?: string;
+  record?: string;
+  replay?: string;
 }>();
 for (const pool of options.pools)
   if (!SCORE_POOLINGS.includes(pool as ScorePooling)) program.error(`--pools: ${pool} is not one of ${SCORE_POOLINGS}`);
@@ -135,20 +147,62 @@ async function record(scale: number, pool: string): Promise<Recorded[]> {
 
 type Gates = Pick<MaskTagsSettings, 'minShare' | 'agreement' | 'fuse'>;
 
-/** mAP over the rows of some splits, each label scored as the combination would with these gates. */
+/**
+ * A label is a tag from its threshold and the tagger card's default minScore: the tagger vocabulary's threshold,
+ * or the parser vocabulary's once the mask has joined (model/tasks/combined-tags.ts).
+ */
+function thresholdsOf(model: string, floor: number): Map<string, number> {
+  const dir = path.join(options.models, model);
+  const card = JSON.parse(readFileSync(path.join(dir, 'card.json'), 'utf8')) as Card;
+  const vocabulary = JSON.parse(readFileSync(path.join(dir, card.vocabulary!), 'utf8')) as Vocabulary;
+  return new Map(vocabulary.labels.map((l) => [l.name, Math.max(floor, l.threshold ?? 0)]));
+}
+const taggerCard = JSON.parse(readFileSync(path.join(options.models, options.tagger, 'card.json'), 'utf8')) as Card;
+const taggerMinScore = taggerCard.defaults?.minScore ?? DEFAULTS.minScore;
+const taggerThresholds = thresholdsOf(options.tagger, taggerMinScore);
+const parserThresholds = thresholdsOf(options.parser, taggerMinScore);
+
+/**
+ * mAP over the rows of some splits, each label scored as the combination would with these gates; and the
+ * precision and recall of the tags a default request returns (each label at its threshold), over images x classes.
+ */
 function replay(rows: Recorded[], gates: Gates, splits: string[]) {
   const chosen = rows.filter((row) => splits.includes(splitOf.get(row.name)!));
-  const scoreOf = (e: Evidence | undefined) =>
-    (e?.parser && maskVerdict(gates, { ...e.parser, taggerScore: e.tagger })) ?? e?.tagger ?? 0;
+  const joinedScore = (e: Evidence | undefined) =>
+    e?.parser && maskVerdict(gates, { ...e.parser, taggerScore: e.tagger });
+  const scoreOf = (e: Evidence | undefined) => joinedScore(e) ?? e?.tagger ?? 0;
+  const isTag = (label: string, e: Evidence | undefined) => {
+    const joined = joinedScore(e);
+    const threshold = (joined === undefined ? taggerThresholds : parserThresholds).get(label) ?? DEFAULTS.minScore;
+    return (joined ?? e?.tagger ?? 0) >= threshold;
+  };
+  let [hits, tagged, present] = [0, 0, 0];
   const aps = classNames.map((name) => {
     const labels = mapping.classes.get(name)!;
+    const positive = chosen.map((row) => row.present.includes(name));
+    chosen.forEach((row, n) => {
+      const shown = labels.some((l) => isTag(l, row.labels.get(l)));
+      hits += shown && positive[n] ? 1 : 0;
+      tagged += shown ? 1 : 0;
+      present += positive[n] ? 1 : 0;
+    });
     return averagePrecision(
       chosen.map((row) => Math.max(...labels.map((l) => scoreOf(row.labels.get(l))))),
-      chosen.map((row) => row.present.includes(name)),
+      positive,
     );
   });
-  return { mAP: meanOf(aps), aps };
+  return { mAP: meanOf(aps), aps, precision: hits / Math.max(1, tagged), recall: hits / Math.max(1, present) };
 }
+
+const toJson = (row: Recorded) => ({ ...row, labels: [...row.labels] });
+/** a --replay file's rows, by "scale pool" */
+const recorded = new Map<string, Recorded[]>(
+  options.replay
+    ? (JSON.parse(readFileSync(options.replay, 'utf8')) as Array<[string, Array<ReturnType<typeof toJson>>]>).map(
+        ([key, rows]) => [key, rows.map((row) => ({ ...row, labels: new Map(row.labels) }))],
+      )
+    : [],
+);
 
 const fixed = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 /** rows shown per parser setting: the best by mAP on --choose */
@@ -156,7 +210,11 @@ const SHOWN = 12;
 const results = [];
 for (const scale of options.scales) {
   for (const pool of options.pools) {
-    const rows = await record(scale, pool);
+    const rows = recorded.has(`${scale} ${pool}`) ? recorded.get(`${scale} ${pool}`)! : await record(scale, pool);
+    if (options.record) {
+      recorded.set(`${scale} ${pool}`, rows);
+      writeFileSync(options.record, JSON.stringify([...recorded].map(([key, r]) => [key, r.map(toJson)])));
+    }
     const alone = replay(rows, { minShare: 2, agreement: 2, fuse: 'max' }, chooseSplits);
     const settings = MASK_FUSE_MODES.flatMap((fuse) =>
       MIN_SHARES.flatMap((minShare) => AGREEMENTS.map((agreement) => ({ minShare, agreement, fuse }))),
@@ -166,6 +224,7 @@ for (const scale of options.scales) {
       ...gates,
       choose: replay(rows, gates, chooseSplits),
       report: replay(rows, gates, reportSplits),
+      alone: replay(rows, { minShare: 2, agreement: 2, fuse: 'max' }, reportSplits),
     }));
     results.push(...settings);
     console.log(`\nparser ${options.parser} at scale ${scale}, pool ${pool}; the tagger alone: ${fixed(alone.mAP)}`);
@@ -184,7 +243,15 @@ console.log(
     `${best.minShare}, agreement ${best.agreement}, fuse ${best.fuse}: ${fixed(best.choose.mAP)}; ` +
     `${reportSplits.join('+')} ${fixed(best.report.mAP)}`,
 );
-console.log(`| splits | ${classNames.join(' | ')} |\n|---|${classNames.map(() => '---|').join('')}`);
+const aloneRows = results.find((r) => r.scale === best.scale && r.pool === best.pool)!.alone;
+console.log('\n| tags at the thresholds | precision | recall |\n|---|---|---|');
+for (const [what, r] of [
+  [`the tagger alone, ${reportSplits.join('+')}`, aloneRows],
+  [`combined, ${reportSplits.join('+')}`, best.report],
+] as const)
+  console.log(`| ${what} | ${r.precision.toFixed(3)} | ${r.recall.toFixed(3)} |`);
+console.log(`\n| splits | ${classNames.join(' | ')} |\n|---|${classNames.map(() => '---|').join('')}`);
 console.log(`| ${chooseSplits.join('+')} | ${best.choose.aps.map(fixed).join(' | ')} |`);
 console.log(`| ${reportSplits.join('+')} | ${best.report.aps.map(fixed).join(' | ')} |`);
+console.log(`| ${reportSplits.join('+')}, the tagger alone | ${aloneRows.aps.map(fixed).join(' | ')} |`);
 if (options.json) writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -6,6 +6,10 @@ on one crop. That equivalence is checked on random images and cells before anyth
 model.onnx (input "input" [N,C,H,W], output "scores" [N,K,h,w] logits, N, H and W dynamic), card.json (per
 model/card.ts) and golden.json (seeded inputs with PyTorch's outputs, which the Node tests run through
 onnxruntime).
+
+--weights float16 (the fine-tune recipes' default) rounds every float32 parameter to float16 before anything is
+computed, so golden.json holds the outputs of exactly the weights in the file, and stores those initializers as
+float16, each widened by a Cast to float32 in the graph: about half the size, input and output stay float32.
 """
 import argparse
 import copy
@@ -15,8 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 import torch.nn as nn
+from onnx import TensorProto, helper, numpy_helper
 
 from .checkpoints import load_checkpoint
 from .errors import CheckFailed, UsageError
@@ -26,6 +32,7 @@ from .recipes import RECIPES
 TOLERANCE = 1e-4  # max abs difference allowed between a dense cell and the classifier on its crop
 GOLDEN_TOLERANCE = 1e-3  # onnxruntime vs PyTorch, float32 sums in another order
 OPSET = 13
+WEIGHTS = ('float32', 'float16')
 
 
 def get_args_parser(add_help=True):
@@ -37,6 +44,9 @@ def get_args_parser(add_help=True):
     parser.add_argument('--name', help='card name (default: the recipe name)')
     parser.add_argument('--version', default='1.0.0', help='card version (default 1.0.0)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the check images and golden inputs')
+    parser.add_argument('--weights', choices=WEIGHTS,
+                        help="how model.onnx stores the weights (default: the recipe's; float32, float16 for the "
+                             'fine-tune recipes); float16 rounds them first, so golden.json is the stored model')
     return parser
 
 
@@ -99,14 +109,15 @@ def check_equivalence(net, model, seed, cells=48):
     return worst
 
 
-def golden_cases(model, card_input, seed):
-    """Seeded pixel images of window x window and (window + 7 stride) x (window + 11 stride), normalised."""
+def golden_cases(model, card_input, seed, sizes=None):
+    """Seeded pixel images of window x window and (window + 7 stride) x (window + 11 stride) (or `sizes`),
+    normalised."""
     generator = torch.Generator().manual_seed(seed)
     channels, window, stride = card_input['channels'], model.window, model.stride
     mean = torch.tensor(card_input['mean']).view(1, -1, 1, 1)
     std = torch.tensor(card_input['std']).view(1, -1, 1, 1)
     cases = []
-    for height, width in [(window, window), (window + 7 * stride, window + 11 * stride)]:
+    for height, width in sizes or [(window, window), (window + 7 * stride, window + 11 * stride)]:
         pixels = torch.randint(256, (1, channels, height, width), generator=generator).float()
         x = (pixels * card_input['scale'] - mean) / std
         with torch.no_grad():
@@ -121,23 +132,64 @@ def float32_list(tensor):
     return [float(str(value)) for value in tensor.detach().numpy().astype(np.float32).ravel()]
 
 
+@torch.no_grad()
+def round_to_float16(module):
+    """Every float32 parameter rounded to the nearest float16 value (the module stays float32)."""
+    for parameter in module.parameters():
+        if parameter.dtype == torch.float32:
+            parameter.copy_(parameter.half().float())
+
+
+def store_float16(path, min_size=2):
+    """Rewrites the ONNX file at `path`: each float32 initializer of at least `min_size` values that float16
+    holds exactly becomes a float16 initializer and a Cast to float32 under the original name, so the consumers,
+    the graph input and output and the results stay as they were. Returns how many were converted."""
+    model = onnx.load(str(path))
+    graph = model.graph
+    taken = {t.name for t in graph.initializer} | {i.name for i in graph.input}
+    taken |= {name for node in graph.node for name in [*node.input, *node.output]}
+    graph_inputs = {i.name for i in graph.input}
+    initializers, casts = [], []
+    for tensor in graph.initializer:
+        values = numpy_helper.to_array(tensor) if tensor.data_type == TensorProto.FLOAT else None
+        if (values is None or values.size < min_size or tensor.name in graph_inputs
+                or not np.array_equal(values.astype(np.float16).astype(np.float32), values)):
+            initializers.append(tensor)
+            continue
+        name = tensor.name + '.float16'
+        while name in taken:
+            name += '_'
+        taken.add(name)
+        initializers.append(numpy_helper.from_array(values.astype(np.float16), name))
+        casts.append(helper.make_node('Cast', [name], [tensor.name], name=f'Cast {name}', to=TensorProto.FLOAT))
+    nodes = casts + list(graph.node)
+    del graph.initializer[:], graph.node[:]
+    graph.initializer.extend(initializers)
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return len(casts)
+
+
 def make_card(args, checkpoint, recipe, net):
     source = {'kind': 'trained', 'recipe': recipe.name, 'dataset': recipe.dataset, 'command': checkpoint['command'],
               'date': datetime.now(timezone.utc).isoformat(timespec='seconds'), 'device': checkpoint['device']}
     if checkpoint.get('commit'):
         source['commit'] = checkpoint['commit']
-    description = recipe.description
+    description, exact = recipe.description, getattr(net, 'exact', True)
     if checkpoint['dry_run']:
         description += ' (dry run: not a usable model)'
+    if args.weights == 'float16':
+        description += '; weights stored as float16'
     card = {
         'name': args.name or recipe.name,
         'version': args.version,
         'description': description,
         'license': recipe.license,
         'source': source,
-        'input': {'name': 'input', **checkpoint['input'], 'minSide': net.window},
+        'input': {'name': 'input', **checkpoint['input'], 'minSide': net.window if exact else 1},
         'output': {'name': 'scores', 'kind': 'logits'},
-        'geometry': {'window': net.window, 'stride': net.stride, 'offset': 0, 'exact': True},
+        'geometry': {'window': net.window, 'stride': net.stride, 'offset': getattr(net, 'offset', 0), 'exact': exact},
         'labels': [{'id': index, **label} for index, label in enumerate(checkpoint['labels'])],
         'tasks': list(recipe.tasks),
         'metrics': checkpoint['metrics'],
@@ -163,18 +215,37 @@ def export(args):
     net = recipe.build_net(Namespace(**checkpoint['args']), len(checkpoint['labels']))
     net.load_state_dict(checkpoint['model'])
     net.eval()
-    model = ConvolutionalNet(net).eval()
-    worst = check_equivalence(net, model, args.seed)
-    golden = golden_cases(model, checkpoint['input'], args.seed)
+    args.weights = args.weights or recipe.weights
+    if getattr(net, 'exact', True):
+        model, sizes = ConvolutionalNet(net).eval(), None
+    else:  # a padded net (fine-tuned DeepLab): no window classifier to compare with; npm run verify-model checks
+        # the ONNX file against golden.json
+        model, sizes = net, [(97, 129), (64, 112)]  # odd and even: TF SAME pads differ
+    drift = None
+    if args.weights == 'float16':
+        unrounded = golden_cases(model, checkpoint['input'], args.seed, sizes)
+        round_to_float16(net)
+        round_to_float16(model)  # the same values: the conv weights are the Linear weights reshaped
+    worst = check_equivalence(net, model, args.seed) if getattr(net, 'exact', True) else None
+    golden = golden_cases(model, checkpoint['input'], args.seed, sizes)
+    if args.weights == 'float16':
+        drift = max(np.abs(np.subtract(case['output'], old['output'])).max()
+                    for case, old in zip(golden['cases'], unrounded['cases']))
     card = make_card(args, checkpoint, recipe, net)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_onnx(model, net.in_channels, out / 'model.onnx')
+    converted = store_float16(out / 'model.onnx') if args.weights == 'float16' else 0
     (out / 'card.json').write_text(json.dumps(card, indent=2) + '\n')
     (out / 'golden.json').write_text(json.dumps(golden, separators=(',', ':')) + '\n')
-    print(f'exported {card["name"]} to {out}: window {net.window}, stride {net.stride}, dense cells match the '
-          f'window classifier within {worst:.2g}; test metrics {card["metrics"].get("test", "none")}')
+    check = (f'dense cells match the window classifier within {worst:.2g}' if worst is not None else
+             'a padded net: check it with npm run verify-model')
+    if drift is not None:
+        check += (f'; float16 weights ({converted} tensors) move the golden outputs by at most {drift:.3g} '
+                  '(the card\'s metrics are the float32 training run\'s)')
+    print(f'exported {card["name"]} to {out}: window {net.window}, stride {net.stride}, {check}; '
+          f'test metrics {card["metrics"].get("test", "none")}')
 
 
 def run(argv):

@@ -24,6 +24,8 @@ are always there):
 - test_metrics(net, data, args, device) -> {metric: value}, run once at the end of training on the test split
   with the net in eval mode; stored in the checkpoint and written by export into card.json as metrics.test:
   {'accuracy'} for classifiers, {'globalAccuracy', 'classAverage', 'meanIoU'} for scene sets.
+- val_metrics(net, data, args, device) -> {metric: value} (optional): printed after each epoch and kept in the
+  history, to follow accuracy against training time.
 - tasks and background: copied into card.json.
 """
 from dataclasses import dataclass, field
@@ -83,8 +85,10 @@ class Recipe:
     criterion: Callable = cross_entropy
     ignore_index: int = -100
     test_metrics: Callable = test_accuracy
+    val_metrics: Optional[Callable] = None
     tasks: Tuple[str, ...] = ('tag',)
     background: Optional[int] = None
+    weights: str = 'float32'  # how export stores the weights in model.onnx by default: float32 or float16
 
 
 def fashion_arguments(parser):
@@ -136,9 +140,12 @@ FASHION = Recipe(
 )
 
 from .scene_recipes import CAMVID, MSRC21  # noqa: E402 - the scene recipes build on Recipe above
+from .finetune_recipes import CAMVID_FINETUNE, MSRC21_FINETUNE  # noqa: E402
 
 RECIPES = {
     'fashion': FASHION,
     'camvid': CAMVID,
     'msrc21': MSRC21,
+    'camvid-finetune': CAMVID_FINETUNE,
+    'msrc21-finetune': MSRC21_FINETUNE,
 }

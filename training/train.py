@@ -188,6 +188,9 @@ def main(args, argv=()):
                         'lr': optimizer.param_groups[0]['lr']})
         print(f"epoch {epoch}/{args.epochs}: train loss {train['loss']:.4f} error {train['error']:.4f}, "
               f"val loss {val['loss']:.4f} error {val['error']:.4f} ({history[-1]['seconds']:.0f} s)", flush=True)
+        if recipe.val_metrics:
+            history[-1]['val_metrics'] = recipe.val_metrics(net, data, args, device)
+            print(f"epoch {epoch}/{args.epochs}: val {history[-1]['val_metrics']}", flush=True)
         checkpoint = make_checkpoint(recipe, args, argv, net, optimizer, scheduler, epoch, history, data, device)
         save_checkpoint(checkpoint, out)
         plot_curves(history, out / 'curves.png')

@@ -3,7 +3,6 @@
 import type {
   ClassMapResult,
   ModelList,
-  ModelSummary,
   ParseResultJson,
   Problem as ProblemAnswer,
   TagResult,
@@ -11,7 +10,7 @@ import type {
 // the header readers come from their own file, so the page's bundle holds them and not zod's schemas
 import { readClassMapHeaders, readResultHeaders } from '../model/contract/headers.ts';
 
-export type { ModelList, ModelSummary, TagResult };
+export type { ModelList, TagResult };
 export type ImageSource = { file: File } | { url: string };
 /** /v1/parse?format=json: the legend and one RLE mask per present label */
 export type SceneResult = ParseResultJson;
@@ -68,8 +67,13 @@ export async function fetchModels(): Promise<ModelList> {
   return (await call('/v1/models')).json();
 }
 
-export async function requestTags(source: ImageSource, model: string, signal: AbortSignal): Promise<TagResult> {
-  return (await postImage('/v1/tags', source, { model }, signal)).json();
+/** Tags from the named model; with no model, the server's default: its tag models combined (tagModels). */
+export async function requestTags(
+  source: ImageSource,
+  model: string | undefined,
+  signal: AbortSignal,
+): Promise<TagResult> {
+  return (await postImage('/v1/tags', source, model === undefined ? {} : { model }, signal)).json();
 }
 
 export async function requestScene(source: ImageSource, model: string, signal: AbortSignal): Promise<SceneResult> {

@@ -8,11 +8,10 @@ import {
   requestTags,
   type ClassMap,
   type ImageSource,
-  type ModelSummary,
   type TagResult,
 } from './api.ts';
 import { explain } from './messages.ts';
-import { fillModels, renderLegend, renderRun, renderTags } from './results.ts';
+import { fillModels, renderLegend, renderRun, renderTags, type Choice } from './results.ts';
 import { sceneCanvas } from './scene.ts';
 import { Stage } from './stage.ts';
 
@@ -35,7 +34,7 @@ const stage = new Stage(
   byId('caption'),
 );
 
-let models: ModelSummary[] = [];
+let choices: Choice[] = [];
 let input: { source: ImageSource; name: string } | undefined;
 let running: AbortController | undefined;
 
@@ -44,16 +43,24 @@ const view = {
   tags: [] as Tag[],
   buttons: [] as HTMLButtonElement[],
   classMap: undefined as ClassMap | undefined,
+  /** the model whose class map gives the heat maps */
+  classMapModel: '',
   scene: undefined as HTMLCanvasElement | undefined,
   chosen: 0,
   preview: undefined as number | undefined,
   showScene: false,
 };
 
+/**
+ * Whether the class map can show this tag: not for a combined tag that the class map's model (the tagger) had
+ * no part in, since its ids are another model's (e.g. voc's "person"); its box and peak are drawn all the same.
+ */
+const heatOf = (tag: Tag) => !tag.models || tag.models.some((m) => m.name === view.classMapModel);
+
 function paint(): void {
   const index = view.preview ?? (view.showScene && view.scene ? undefined : view.chosen);
   const tag = index === undefined ? undefined : view.tags[index];
-  if (tag) stage.heat(tag, view.classMap);
+  if (tag) stage.heat(tag, view.classMap, heatOf(tag));
   else if (view.scene && view.showScene) stage.scene(view.scene);
   else stage.clear('');
   view.buttons.forEach((button, i) =>
@@ -82,7 +89,7 @@ function showTags(result: TagResult, isScene: boolean): void {
   view.preview = undefined;
   view.showScene = isScene;
   view.buttons = renderTags(tagList, result.tags);
-  classesToggle.closest('label')!.hidden = !result.tags.some((tag) => tag.classes);
+  classesToggle.closest('label')!.hidden = !result.tags.some((tag) => tag.classes || tag.models);
   view.buttons.forEach((button, i) => {
     const preview = () => {
       view.preview = i;
@@ -113,16 +120,17 @@ async function analyse(source: ImageSource, name: string): Promise<void> {
   const controller = (running = new AbortController());
   const { signal } = controller;
   input = { source, name };
-  const model = models.find((m) => m.name === modelSelect.value);
-  if (!model) return;
-  const isScene = model.tasks.includes('parse');
+  const choice = choices.find((c) => c.value === modelSelect.value);
+  if (!choice) return;
+  const isScene = choice.scene;
+  view.classMapModel = choice.classMapModel;
   errorBox.hidden = true;
   results.hidden = true;
   view.classMap = view.scene = undefined;
-  status.textContent = `Tagging ${name} with ${model.name}…`;
+  status.textContent = `Tagging ${name} with ${choice.name}…`;
   stage.show(source, name);
   try {
-    const tags = await requestTags(source, model.name, signal);
+    const tags = await requestTags(source, choice.tagModel, signal);
     showTags(tags, isScene);
     const best = tags.tags
       .slice(0, 3)
@@ -132,8 +140,8 @@ async function analyse(source: ImageSource, name: string): Promise<void> {
       `${name}: ${tags.tags.length} tags (${best || 'none above the threshold'}). ` + 'Drawing the maps…';
     results.setAttribute('aria-busy', 'true');
     const [classMap, scene] = await Promise.all([
-      requestClassMap(source, model.name, signal),
-      isScene ? requestScene(source, model.name, signal) : undefined,
+      requestClassMap(source, choice.classMapModel, signal),
+      isScene ? requestScene(source, choice.classMapModel, signal) : undefined,
     ]);
     view.classMap = classMap;
     const calls: Array<[string, Timings]> = [
@@ -145,7 +153,7 @@ async function analyse(source: ImageSource, name: string): Promise<void> {
       renderLegend(byId<HTMLUListElement>('legend'), scene);
       calls.push(['scene map', scene.timings]);
     }
-    renderRun(byId('ran'), byId<HTMLDListElement>('timings'), tags.model, tags.plan, calls);
+    renderRun(byId('ran'), byId<HTMLDListElement>('timings'), tags.model, tags.plan, calls, tags.models);
     paint();
     status.textContent = `${name}: ${tags.tags.length} tags (${best || 'none above the threshold'}); maps drawn.`;
   } catch (error) {
@@ -207,6 +215,5 @@ document.addEventListener('drop', (event) => {
 });
 
 fetchModels().then((list) => {
-  models = list.models;
-  fillModels(modelSelect, byId('model-about'), models);
+  choices = fillModels(modelSelect, byId('model-about'), list);
 }, showError);

@@ -53,11 +53,16 @@ export class Stage {
 
   /**
    * The tag's box and peak, and its heat map once the class map is there; cells are stretched between their
-   * centres.
+   * centres. Without `hasHeat` (a tag the class map's model does not score) only the box and peak.
    */
-  heat(tag: Tag, map: ClassMap | undefined): void {
+  heat(tag: Tag, map: ClassMap | undefined, hasHeat = true): void {
     const context = this.clear('');
-    if (map) {
+    if (!hasHeat) {
+      // a combined tag that only another model than the class map's gave (e.g. voc's "person")
+      this.caption.textContent =
+        `“${tag.label}”, from ${(tag.models ?? []).map((m) => m.name).join(' · ')}: the box marks where it is ` +
+        `found, the ring its peak (no heat map: the class map's model does not score this label).`;
+    } else if (map) {
       // a photo tag's heat map sums the raw classes it lists (its best few members)
       const { canvas, peak } = heatCanvas(map, tag.classes?.map((c) => c.id) ?? [tag.id]);
       const { originX, originY, stepX, stepY } = map.grid;

@@ -153,7 +153,13 @@ export const modelSummarySchema = z
   })
   .meta({ id: 'ModelSummary' });
 
-export const modelListSchema = z.object({ models: z.array(modelSummarySchema), provider: z.string() });
+export const modelListSchema = z.object({
+  models: z.array(modelSummarySchema),
+  tagModels: z
+    .array(z.string())
+    .describe('the models a tag request without `model` combines, the tagger first (one: that model alone)'),
+  provider: z.string(),
+});
 
 export type ModelRef = z.infer<typeof modelRefSchema>;
 export type Plan = z.infer<typeof planSchema>;

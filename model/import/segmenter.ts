@@ -122,7 +122,8 @@ export async function importSegmenter(
     output: { name: logits, kind: 'logits' },
     geometry,
     labels: fitted.labels.map((label, id) => ({ id, name: label.name, color: vocColor(id) })),
-    tasks: ['parse'],
+    // a parser's cells also pool into tags (with its vocabulary, photo labels), as camvid's do
+    tasks: ['parse', 'tag'],
     background: fitted.background,
     defaults: options.defaults,
     ...(options.vocabulary && { vocabulary: 'vocabulary.json' }),

@@ -2,7 +2,8 @@
 // joined by each scene parser's mask tags. A mask's tag needs a share of the cells, and, for labels that the
 // tagger also knows (its vocabulary's `agree` words), the tagger's own agreement, so that a confidently wrong
 // mask (an apple parsed as a horse) never becomes a tag. A label both models give takes the two scores fused
-// (vocabulary.mask.fuse) and the mask's place. Every tag names the models behind it.
+// (vocabulary.mask.fuse), the mask's place and the parser vocabulary's threshold. Every tag names the models
+// behind it.
 import { performance } from 'node:perf_hooks';
 import { TagmapError } from '../contract/errors.ts';
 import type { TagOptions } from '../contract/options.ts';
@@ -141,12 +142,23 @@ function joined({ tagger, parsers }: Runs, gates: number[][]): Map<string, Candi
       if (score === undefined) continue;
       const evidence: Evidence = { name: entry.name, score: tag.score, ...(gate !== undefined && { agreement: gate }) };
       const place = { score, coverage, peak: tag.peak, box: tag.box };
-      byName.set(
-        tag.label,
-        other
-          ? { tag: { ...other.tag, ...place, models: [...other.tag.models, evidence] }, threshold: other.threshold }
-          : { tag: { ...tag, ...place, models: [evidence] }, threshold: parserThresholds.get(tag.label)! },
-      );
+      if (!other) {
+        byName.set(tag.label, {
+          tag: { ...tag, ...place, models: [evidence] },
+          threshold: parserThresholds.get(tag.label)!,
+        });
+        continue;
+      }
+      // the raw classes (and finer label) of the surer model: a person the tagger barely sees is the parser's
+      // "person", not ImageNet's best guess among its few people classes
+      const { classes, finer } = other.tag.score >= tag.score ? other.tag : tag;
+      const models = [...other.tag.models, evidence];
+      const { finer: _, ...base } = other.tag;
+      // a joined label's threshold is the parser vocabulary's, fitted on the fused scores
+      byName.set(tag.label, {
+        tag: { ...base, ...place, classes, ...(finer && { finer }), models },
+        threshold: parserThresholds.get(tag.label)!,
+      });
     }
   }
   return byName;

@@ -6,7 +6,7 @@ import { modelNameParams } from '../schemas.ts';
 export function modelRoutes(tagmap: Tagmap): Router {
   const router = Router();
   router.get('/v1/models', (_req, res) => {
-    res.json({ models: tagmap.models(), provider: tagmap.provider() });
+    res.json({ models: tagmap.models(), tagModels: tagmap.tagModels(), provider: tagmap.provider() });
   });
   router.get('/v1/models/:name', (req, res) => {
     const { name } = modelNameParams.parse(req.params);

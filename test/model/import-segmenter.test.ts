@@ -39,7 +39,7 @@ describe.each([
   afterAll(() => runner?.close());
 
   it('is found to be a segmenter: ARG_MAX and the resizes after the logits cut, each cut a rewrite line', () => {
-    expect(card.tasks).toEqual(['parse']);
+    expect(card.tasks).toEqual(['parse', 'tag']);
     expect(card.output.kind).toBe('logits');
     const rewrites = card.source.kind === 'imported' ? card.source.rewrites : [];
     expect(rewrites.filter((line) => / cut: /.test(line))).toHaveLength(3);

@@ -19,23 +19,35 @@ const MODELS = [
     file: 'deeplabv3_mnv2_pascal_quant.tflite',
     labels: 'pascal_voc_segmentation_labels.txt',
     classes: 21,
+    dequantize: false,
+    agreement: 0.98,
+    logitNoise: 1.5,
   },
   {
     name: 'cityscapes',
     file: 'deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite',
     labels: 'cityscapes_segmentation_labels.txt',
     classes: 19,
+    // imported with float activations, as docs/models.md's recipe says (its int8 ones stray from the float
+    // conversion past the importer's 0.1 bound: see the note there)
+    dequantize: true,
+    agreement: 0.93,
+    logitNoise: 4,
   },
 ];
 /**
- * Largest |logit difference| allowed against Arm NN at 513 x 513, and the share of logits-grid cells whose class
- * must agree at every size. Both runtimes round every layer to 8 bits, in different orders; Arm NN's logits are
- * uint8 steps of 0.2015. Measured for VOC (model/zoo/voc of 2026-12-01 11:35, the figures these tests print): max
- * |diff| 0.712 at 513 (0.66-0.95 at the other sizes), mean 0.12-0.14; classes agree on 99.79% of the cells at 513,
- * 99.88%, 99.92%, 99.95% at 257, 385 x 513, 321 x 449. Cityscapes: not measured yet, the VOC bars.
+ * agreement: the share of logits-grid cells whose class must agree with Arm NN at every size; logitNoise: the largest
+ * |logit difference| allowed at 513 x 513. Both runtimes round every layer to 8 bits, in different orders; Arm NN's
+ * logits are uint8 steps of 0.2015. Measured (the figures these tests print) for VOC (model/zoo/voc of 2026-12-01
+ * 11:35): max |diff| 0.712 at 513 (0.66-0.95 at the other sizes), mean 0.12-0.14; classes agree on 99.79% of the
+ * cells at 513, 99.88%, 99.92%, 99.95% at 257, 385 x 513, 321 x 449. Cityscapes (float activations, each quantized
+ * activation clamped to its range as the file does): max |diff| 3.47 at 513 (2.9-4.1 at the others), mean 0.46-0.54;
+ * classes agree on 95.01%, 95.62%, 95.56%, 93.60%. That is this net's floor, not a conversion error: every op of the
+ * int8 import matches Arm NN's to the step when fed Arm NN's own inputs (bisected at 129 x 129), yet its rounding
+ * differences grow through the MobileNet-EdgeTPU trunk and the image-pooling branch so much that onnxruntime's
+ * fused int8 kernels and its unfused QuantizeLinear/DequantizeLinear arithmetic, on the same int8 model, agree with
+ * each other on only 95.0% of the cells at 513 (max |diff| 3.08).
  */
-const LOGIT_NOISE = 1.5;
-const AGREEMENT = 0.98;
 
 /** The input as the card says to make it, HWC bytes to NCHW floats. */
 function tensor(card: Card, image: Buffer, height: number, width: number) {
@@ -74,7 +86,8 @@ function compare(map: Float32Array, expected: Logits, image: number, into: Compa
   }
 }
 
-describe.each(MODELS)('the Coral $name DeepLab segmenter', ({ name, file, labels, classes }) => {
+describe.each(MODELS)('the Coral $name DeepLab segmenter', (model) => {
+  const { name, file, labels, classes, dequantize, agreement: minAgreement, logitNoise } = model;
   let card: Card;
   let runner: ModelRunner;
   beforeAll(async () => {
@@ -82,7 +95,7 @@ describe.each(MODELS)('the Coral $name DeepLab segmenter', ({ name, file, labels
   }, 1_800_000);
   beforeAll(async () => {
     const out = path.join(scratch.dir, name);
-    ({ card } = await importModel({ file: coral(file), name, labels: coral(labels), out }));
+    ({ card } = await importModel({ file: coral(file), name, labels: coral(labels), out, dequantize }));
     runner = await ModelRunner.open(path.join(out, 'model.onnx'), card);
   }, 120_000);
   afterAll(() => runner?.close());
@@ -115,8 +128,8 @@ describe.each(MODELS)('the Coral $name DeepLab segmenter', ({ name, file, labels
           `(${(100 * agreement).toFixed(2)}%), |logit diff| max ${result.maxDiff.toFixed(3)} ` +
           `mean ${(result.meanDiff / result.cells).toFixed(4)} (Arm NN step ${expected.scale.toFixed(4)})`,
       );
-      expect(agreement).toBeGreaterThanOrEqual(AGREEMENT);
-      if (height === 513 && width === 513) expect(result.maxDiff).toBeLessThan(LOGIT_NOISE);
+      expect(agreement).toBeGreaterThanOrEqual(minAgreement);
+      if (height === 513 && width === 513) expect(result.maxDiff).toBeLessThan(logitNoise);
     },
     60_000,
   );

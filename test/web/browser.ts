@@ -18,10 +18,12 @@ const ARGS = [
 
 export interface WatchedBrowser {
   context: BrowserContext;
-  /** a new page; its requests to anything but `origin` and its errors are recorded */
+  /** a new page; its requests to anything but the allowed origins and its errors are recorded */
   open(viewport?: { width: number; height: number }): Promise<Page>;
   /** URLs requested from anywhere but the server (blob: and data: are the page's own) */
   outside: string[];
+  /** lets pages also talk to another server of the test (a second app on other models) */
+  allow(origin: string): void;
   /** uncaught exceptions and console errors, except the browser's own notes of 4xx/5xx answers */
   errors: string[];
   /** statuses of the answers the browser noted as failed loads ("Failed to load resource: ... status of 400") */
@@ -40,17 +42,20 @@ export async function launchBrowser(origin: string): Promise<WatchedBrowser> {
   const outside: string[] = [];
   const errors: string[] = [];
   const failedLoads: number[] = [];
+  const origins = new Set([origin]);
   return {
     context,
     outside,
     errors,
     failedLoads,
+    allow: (other) => void origins.add(other),
     async open(viewport) {
       const page = await context.newPage();
       if (viewport) await page.setViewportSize(viewport);
       page.on('request', (request) => {
         const url = new URL(request.url());
-        if (url.protocol !== 'blob:' && url.protocol !== 'data:' && url.origin !== origin) outside.push(request.url());
+        if (url.protocol !== 'blob:' && url.protocol !== 'data:' && !origins.has(url.origin))
+          outside.push(request.url());
       });
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
       page.on('console', (message) => {

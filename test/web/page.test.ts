@@ -1,5 +1,5 @@
-// The web page end to end: the real app on the bundled imagenet and camvid models, the page bundled by
-// server/web.ts, driven in headless Chromium. A screenshot of each state is kept in test-results/.
+// The web page end to end: the real app on the bundled imagenet and camvid models (and, for the combined
+// default, a second app on imagenet and voc), the page bundled by server/web.ts, driven in headless Chromium. A screenshot of each state is kept in test-results/.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-results');
 const CAMVID_STREET = path.join(SHARED, 'data/camvid/test/images/0001TP_008550.jpg');
 const CHELSEA = path.join(SHARED, 'photos/chelsea.png');
 const ROCKET = path.join(SHARED, 'photos/rocket.jpg');
+const ASTRONAUT = path.join(SHARED, 'photos/astronaut.png');
 
 let server: TestServer;
 let browser: WatchedBrowser;
@@ -216,6 +217,54 @@ describe('tagging a chosen photo', () => {
     await expect(page.locator('#caption').textContent()).resolves.toContain('Scene map');
     expect(await page.locator('#timings dt').allTextContents()).toEqual(['tags', 'class map', 'scene map']);
     await screenshot(page, 'web-page-scene.png');
+    await page.close();
+  });
+});
+
+describe('the combined default (imagenet + voc)', () => {
+  let combined: TestServer;
+  beforeAll(async () => {
+    combined = await startServer(['imagenet', 'voc'], {}, { web: await webRouter() });
+    browser.allow(combined.url);
+  });
+  afterAll(() => combined?.close());
+
+  it('offers the combination first, sends no model, and says which models found each tag', async () => {
+    const page = await browser.open();
+    await page.goto(combined.url);
+    await page.locator('#model:enabled').waitFor();
+    const options = await page.$$eval('#model option', (list) =>
+      list.map((o) => [(o as HTMLOptionElement).value, (o as HTMLOptionElement).selected, o.textContent]),
+    );
+    expect(options[0]).toEqual(['imagenet+voc', true, 'imagenet + voc: tags with people (default)']);
+    expect(options.slice(1).map(([value, selected]) => [value, selected])).toEqual([
+      ['imagenet', false],
+      ['voc', false],
+    ]);
+
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(request.url().replace(combined.url, '')));
+    await page.getByLabel('Image file').setInputFiles(ASTRONAUT);
+    await page.getByRole('status').filter({ hasText: 'maps drawn' }).waitFor({ timeout: 20_000 });
+    // the tags name no model (the server combines), the heat maps are the tagger's, and there is no scene map
+    expect(asked.filter((url) => url.startsWith('/v1/'))).toEqual(
+      expect.arrayContaining(['/v1/tags?', '/v1/classmap?model=imagenet']),
+    );
+    expect(asked.some((url) => url.startsWith('/v1/parse'))).toBe(false);
+    expect(await page.locator('#scene').isHidden()).toBe(true);
+
+    const person = page.locator('#tags .tag').filter({ has: page.locator('.name', { hasText: /^person$/ }) });
+    expect(await person.count()).toBe(1);
+    expect(await person.locator('.models').textContent()).toMatch(/^from (imagenet \d\.\d\d · )?voc/);
+    expect(await person.locator('.models').innerText()).toMatch(/^from (imagenet · )?voc$/);
+    await page.getByLabel('Show the raw classes behind each tag').check();
+    expect(await person.locator('.models').innerText()).toMatch(/^from imagenet [01]\.\d\d · voc [01]\.\d\d$/);
+    await expect(page.locator('#ran').textContent()).resolves.toMatch(
+      /imagenet 1\.0\.0 .* and voc 1\.0\.0 .* ran on cpu/,
+    );
+    await person.click();
+    await expect(page.locator('#caption').textContent()).resolves.toContain('“person”');
+    await screenshot(page, 'web-page-combined.png');
     await page.close();
   });
 });

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 from argparse import Namespace
 from pathlib import Path
@@ -18,6 +19,13 @@ REPO = Path(__file__).resolve().parents[2]
 def exported(fashion_run, tmp_path_factory):
     out = tmp_path_factory.mktemp('fashion-model')
     export.run([str(fashion_run / 'checkpoint.pt'), '--out', str(out)])
+    return out
+
+
+@pytest.fixture(scope='module')
+def exported16(fashion_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp('fashion-model-fp16')
+    export.run([str(fashion_run / 'checkpoint.pt'), '--out', str(out), '--weights', 'float16'])
     return out
 
 
@@ -85,3 +93,27 @@ def test_export_refuses_a_checkpoint_of_another_recipe(other_recipe_checkpoint, 
     with pytest.raises(UsageError, match="recipe 'other-recipe', which this trainer does not know"):
         export.run([str(other_recipe_checkpoint), '--out', str(tmp_path / 'm')])
     assert not (tmp_path / 'm').exists()
+
+
+def test_float16_weights_halve_the_file_and_match_their_golden_in_onnxruntime(exported, exported16):
+    full, half = (onnx.load(str(folder / 'model.onnx')) for folder in (exported, exported16))
+    assert {t.data_type for t in full.graph.initializer} == {onnx.TensorProto.FLOAT}
+    assert {t.data_type for t in half.graph.initializer} == {onnx.TensorProto.FLOAT16}
+    assert [t.name for t in half.graph.initializer] == [f'{t.name}.float16' for t in full.graph.initializer]
+    casts = [node for node in half.graph.node if node.op_type == 'Cast']
+    assert len(casts) == len(full.graph.initializer) and half.graph.node[len(casts)].op_type != 'Cast'
+    assert half.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert half.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    ratio = (exported16 / 'model.onnx').stat().st_size / (exported / 'model.onnx').stat().st_size
+    assert 0.45 < ratio < 0.55
+    card = json.loads((exported16 / 'card.json').read_text())
+    assert 'weights' not in card['source'] and card['description'].endswith('; weights stored as float16')
+    assert 'weights' not in json.loads((exported / 'card.json').read_text())['source']
+    golden = json.loads((exported16 / 'golden.json').read_text())
+    assert golden['tolerance'] == export.GOLDEN_TOLERANCE
+    if not shutil.which('npm'):
+        pytest.skip('no npm to run npm run verify-model')
+    result = subprocess.run(['npm', 'run', '--silent', 'verify-model', '--', str(exported16)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count('golden case') == 2 and 'FAIL' not in result.stdout

@@ -8,6 +8,7 @@ import { convertOperator, SUPPORTED_OPS, type OpContext } from './convert-ops.ts
 import { OnnxBuilder } from './onnx-builder.ts';
 import type { TfliteModel, TfliteOperator } from './reader.ts';
 import { tensorTypeName } from './schema.ts';
+import { clampToQuantizedRanges } from './saturate.ts';
 import { findSegmenterTail } from './segmenter-tail.ts';
 import type { QuantizedWeight } from './weights.ts';
 
@@ -74,6 +75,7 @@ export function convertTflite(model: TfliteModel, file: string): Converted {
   const inputName = onnx.name(inputTensor.name);
   ctx.values.set(model.inputs[0], { name: inputName, rank: 4 });
   for (const op of operators) convertOperator(ctx, op);
+  const clamped = clampToQuantizedRanges(ctx, operators);
 
   const outputId = tail?.logits ?? model.outputs[0];
   const output = ctx.values.get(outputId);
@@ -99,6 +101,11 @@ export function convertTflite(model: TfliteModel, file: string): Converted {
     `TFLite ${operators.length}${tail ? ` of ${model.operators.length}` : ''} operators -> ONNX ${onnx.nodes.length} nodes (float32, NCHW, ` +
       `${onnx.quantized.size} weights and biases dequantized)`,
     ...ctx.rewrites,
+    ...(clamped
+      ? [
+          `${clamped} activations clamped to the float range of their uint8/int8 quantization (the file saturates there)`,
+        ]
+      : []),
   ];
   return {
     model: onnx.model({ name: inputName, dims: [n, c, h, w] }, { name: output.name, dims: outputShape }),

@@ -44,6 +44,10 @@ function dropSaturatedClips(graph: Graph, activations: Activations): number {
     dropped.add(node);
   }
   graph.node = graph.node.filter((node) => !dropped.has(node));
+  // their bounds, unless another node reads them too
+  const bounds = new Set([...dropped].flatMap((node) => node.input.slice(1)));
+  const read = new Set(graph.node.flatMap((node) => node.input));
+  graph.initializer = graph.initializer.filter((t) => !bounds.has(t.name) || read.has(t.name));
   return dropped.size;
 }
 
