@@ -1,50 +1,38 @@
-// `npm run bench`: one dense pass of an unrolled net against the same cells computed the classic way, one
-// window crop at a time, through onnxruntime on a real photo. Each method runs in its own child process so
-// its peak RSS is its own. Prints a table and writes JSON (--out).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+// `npm run bench [-- --quick] [--json FILE]`: what unrolling buys and what the server costs, each figure a
+// ratio of two things measured side by side in this run (absolute times drift on shared machines).
+// - unrolledVsSliding: one dense pass of every bundled model against its window classifier slid over
+//   the same input (scripts/bench/sliding.ts), with the analytic MAC ratio from the graph (bench/flops.ts);
+// - serverVsInProcess: the same photos and default tagger in-process and over HTTP with autocannon
+//   against a real server process, at the concurrency that saturates the machine (bench/serve.ts).
+// Prints tables and writes JSON (--json). docs/benchmarks.md explains the figures.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import {
-  BUNDLED_MODELS,
-  buildTensor,
-  decodeImage,
-  defaultConfig,
-  loadRegistry,
-  openSession,
-  ortVersion,
-  layoutScales,
-  readHeader,
-  runSession,
-  type ModelEntry,
-} from '../model/index.ts';
+import { BUNDLED_MODELS, defaultConfig, loadRegistry, ortVersion } from '../model/index.ts';
+import { httpLoad, inProcessLoad, openTagmap, startServer, type LoadStats } from './bench/serve.ts';
+import { unrolledVsSliding, type SlidingRow } from './bench/sliding.ts';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const METHODS = ['dense', 'windows', 'windows-batched'] as const;
-type Method = (typeof METHODS)[number];
+const SIZES = [
+  [512, 512],
+  [1024, 768],
+] as const;
 
 interface Options {
-  model?: string;
+  quick: boolean;
+  tiny: boolean;
+  json: string;
   models: string;
-  image: string;
-  out: string;
-  repeats: number;
-  threads: number;
-  batch: number;
-  scale: number;
-  only?: Method;
-}
-
-interface Measured {
-  method: Method;
-  passes: number;
-  ms: number;
-  peakRssMiB: number;
-  /** the class map, for the parent to compare methods */
-  scores?: number[];
+  only?: string[];
+  photo: string;
+  photos: string;
+  count: number;
+  threads?: number;
+  concurrency?: number;
+  seconds?: number;
+  skip: Array<'sliding' | 'server'>;
 }
 
 const positive = (value: string) => {
@@ -52,222 +40,197 @@ const positive = (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
   return n;
 };
+const list = (value: string) => value.split(',').filter(Boolean);
 
 function parseArgs(argv: string[]): Options {
   return new Command('npm run bench --')
-    .description('dense one-pass class map vs a sliding window of crops, through onnxruntime')
-    .option('--model <name>', 'model folder name (default: camvid when present, else fashion)')
+    .description('unrolled vs sliding window for every bundled model; the server vs in-process')
+    .option('--quick', 'short runs: sliding timed on a sample of windows, 8 s load runs (under 10 min)', false)
+    .option('--tiny', 'smoke test: fashion only at 64x64, 2 s in-process load, no server', false)
+    .option('--json <file>', 'JSON results', './bench-results.json')
     .option('--models <dir>', 'folder of model folders', BUNDLED_MODELS)
-    .option('--image <file>', 'photo to run on', path.join(repoRoot, '../shared/photos/rocket.jpg'))
-    .option('--out <file>', 'JSON results', './bench-results.json')
-    .option('--repeats <n>', 'timed repeats per method (median reported)', positive, 3)
-    .option('--threads <n>', 'onnxruntime intra-op threads', positive, 1)
-    .option('--batch <n>', 'crops per run for windows-batched', positive, 64)
-    .option('--scale <s>', "image scale relative to the card's shortSide, as the request option scales", Number, 1)
-    .addOption(
-      new Command()
-        .createOption('--only <method>', 'internal: run one method in this process')
-        .choices(METHODS)
-        .hideHelp(),
-    )
+    .option('--only <names>', 'comma-separated models for unrolledVsSliding (default: all)', list)
+    .option('--photo <file>', 'photo the sliding comparison resizes', path.join(repoRoot, '../shared/photos/rocket.jpg'))
+    .option('--photos <dir>', 'folder of JPEG photos for the load runs', path.join(repoRoot, '../shared/data/msrc21/images'))
+    .option('--count <n>', 'photos taken from --photos', positive, 19)
+    .option('--threads <n>', 'onnxruntime intra-op threads for unrolledVsSliding (default: the server default)', positive)
+    .option('--concurrency <n>', 'load concurrency (default: the smallest that saturates, from a sweep)', positive)
+    .option('--seconds <n>', 'length of each load run', positive)
+    .option('--skip <parts>', 'comma-separated: sliding, server', list, [])
     .parse(argv)
     .opts<Options>();
 }
 
-async function pickModel(options: Options): Promise<ModelEntry> {
+const round = (n: number, digits = 2) => +n.toFixed(digits);
+
+async function slidingPart(options: Options, threads: number): Promise<SlidingRow[]> {
   const entries = await loadRegistry(options.models);
-  const wanted = options.model ?? ['camvid', 'fashion'].find((n) => entries.some((e) => e.name === n));
-  const entry = entries.find((e) => e.name === wanted);
-  if (!entry)
-    throw new Error(
-      `no model "${wanted ?? 'camvid or fashion'}" in ${options.models} ` +
-        `(have: ${entries.map((e) => e.name).join(', ')})`,
-    );
-  return entry;
-}
-
-/** The padded tensor of one dense pass, as tagmap would feed it. */
-async function denseInput(entry: ModelEntry, imageFile: string, scale: number) {
-  const { card } = entry;
-  const bytes = readFileSync(imageFile);
-  const { maxPixels } = defaultConfig();
-  const decoded = await readHeader(bytes, maxPixels);
-  const [plan] = layoutScales(decoded, card, { scales: [scale], maxSide: 4096, density: 1 });
-  const resized = await decodeImage(bytes, { channels: card.input.channels, maxPixels, size: plan });
-  const crop = {
-    padLeft: plan.padLeft,
-    padTop: plan.padTop,
-    left: 0,
-    top: 0,
-    width: plan.tensorWidth,
-    height: plan.tensorHeight,
-  };
-  return { decoded, plan, tensor: buildTensor(resized, crop, card.input) };
-}
-
-/** Copies the window of cell (i, j) out of the dense input; outside the input reads as 0 (a net's own zero padding). */
-function cropWindow(
-  tensor: Float32Array,
-  channels: number,
-  width: number,
-  height: number,
-  x0: number,
-  y0: number,
-  window: number,
-  into: Float32Array,
-  at: number,
-) {
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < window; y++) {
-      const sy = y0 + y;
-      for (let x = 0; x < window; x++) {
-        const sx = x0 + x;
-        const inside = sx >= 0 && sy >= 0 && sx < width && sy < height;
-        into[at + (c * window + y) * window + x] = inside ? tensor[(c * height + sy) * width + sx] : 0;
-      }
+  const chosen = options.tiny ? ['fashion'] : (options.only ?? entries.map((e) => e.name));
+  const sizes = options.tiny ? [[64, 64] as const] : SIZES;
+  const rows: SlidingRow[] = [];
+  for (const name of chosen) {
+    const entry = entries.find((e) => e.name === name);
+    if (!entry) throw new Error(`no model "${name}" in ${options.models}`);
+    for (const [width, height] of sizes) {
+      const row = await unrolledVsSliding(entry, options.photo, width, height, {
+        threads,
+        repeats: options.quick || options.tiny ? 3 : 5,
+        full: !options.quick && !options.tiny,
+        sampleMs: options.tiny ? 100 : options.quick ? 1200 : 3000,
+        batches: options.tiny ? [1, 8] : [1, 4, 16, 64, 256],
+        maxBatchBytes: 160 << 20,
+      });
+      rows.push(row);
+      const sweep = row.sweep.map((s) => `b${s.batch} ${s.msPerWindow}`).join(', ');
+      console.log(
+        `  ${name} ${width}x${height}: dense ${row.denseMs} ms, sliding ${row.slidingMs ?? '-'} ms` +
+          (row.ratio === null ? ` (${row.note})` : ` (x${row.ratio}, flops x${row.flopRatio}; ms/window: ${sweep})`),
+      );
     }
   }
+  return rows;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+function loadPhotos(options: Options): Buffer[] {
+  if (!existsSync(options.photos)) throw new Error(`no photos folder ${options.photos} (give one with --photos)`);
+  const files = readdirSync(options.photos)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()
+    .slice(0, options.count);
+  if (!files.length) throw new Error(`no JPEG photos in ${options.photos}`);
+  return files.map((f) => readFileSync(path.join(options.photos, f)));
+}
 
-async function measure(options: Options, method: Method): Promise<Measured> {
-  const entry = await pickModel(options);
-  const { card } = entry;
-  const { session } = await openSession(entry.modelPath, { device: 'cpu', intraOpThreads: options.threads });
-  const { plan, tensor } = await denseInput(entry, options.image, options.scale);
-  const C = card.input.channels;
-  const { window, stride, offset } = card.geometry;
-  const run = (data: Float32Array, n: number, w: number, h: number) =>
-    runSession(session, card.input.name, { dims: [n, C, h, w], data }, [card.output.name]).then(
-      (out) => out[card.output.name],
-    );
-
-  const dense = await run(tensor, 1, plan.tensorWidth, plan.tensorHeight); // also the warm-up
-  const [, K, rows, cols] = dense.dims;
-  const times: number[] = [];
-  let scores: Float32Array = dense.data;
-  let passes = 1;
-  for (let r = 0; r < options.repeats; r++) {
-    const started = performance.now();
-    if (method === 'dense') {
-      scores = (await run(tensor, 1, plan.tensorWidth, plan.tensorHeight)).data;
-    } else {
-      const batch = method === 'windows' ? 1 : options.batch;
-      const size = C * window * window;
-      const crops = new Float32Array(batch * size);
-      scores = new Float32Array(K * rows * cols);
-      passes = 0;
-      for (let first = 0; first < rows * cols; first += batch) {
-        const n = Math.min(batch, rows * cols - first);
-        for (let b = 0; b < n; b++) {
-          const cell = first + b;
-          const x0 = offset + (cell % cols) * stride;
-          const y0 = offset + Math.floor(cell / cols) * stride;
-          cropWindow(tensor, C, plan.tensorWidth, plan.tensorHeight, x0, y0, window, crops, b * size);
-        }
-        const out = await run(crops.subarray(0, n * size), n, window, window);
-        passes++;
-        for (let b = 0; b < n; b++)
-          for (let k = 0; k < K; k++) scores[k * rows * cols + first + b] = out.data[b * K + k];
-      }
-    }
-    times.push(performance.now() - started);
-  }
-  return {
-    method,
-    passes,
-    ms: median(times),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    scores: Array.from(scores),
+async function serverPart(options: Options, defaultModel: string) {
+  const photos = loadPhotos(options);
+  const seconds = options.seconds ?? (options.tiny ? 2 : options.quick ? 8 : 20);
+  const config = defaultConfig();
+  const layout = {
+    workers: config.workers,
+    threadsPerWorker: config.threadsPerWorker,
+    cores: availableParallelism(),
   };
-}
+  console.log(
+    `serverVsInProcess: ${photos.length} photos, model=${defaultModel}, ` +
+      `${layout.workers} worker(s) x ${layout.threadsPerWorker} intra-op thread(s) on ${layout.cores} cores`,
+  );
 
-/** Runs one method in a fresh child process so that its peak RSS is its own. */
-function measureInChild(options: Options, method: Method): Measured {
-  const args = [
-    '--import',
-    'tsx',
-    fileURLToPath(import.meta.url),
-    '--only',
-    method,
-    '--models',
-    options.models,
-    '--image',
-    options.image,
-    '--repeats',
-    String(options.repeats),
-    '--threads',
-    String(options.threads),
-    '--batch',
-    String(options.batch),
-    '--scale',
-    String(options.scale),
-    '--out',
-    '-',
-  ];
-  if (options.model) args.push('--model', options.model);
-  const stdout = execFileSync(process.execPath, args, {
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return JSON.parse(stdout) as Measured;
+  const tagmap = await openTagmap();
+  await inProcessLoad(tagmap, photos, defaultModel, 1, 1); // warm-up
+  const sweep: LoadStats[] = [];
+  let concurrency = options.concurrency;
+  if (!concurrency) {
+    // the smallest concurrency within 5% of the best throughput saturates the machine
+    for (const c of options.tiny ? [1, 2] : [1, 2, 4, 8]) {
+      const stats = await inProcessLoad(tagmap, photos, defaultModel, c, options.tiny ? 1 : Math.min(seconds, 6));
+      sweep.push(stats);
+      console.log(`  in-process c=${c}: ${stats.imagesPerSec} images/s, p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms`);
+    }
+    const best = Math.max(...sweep.map((s) => s.imagesPerSec));
+    concurrency = sweep.find((s) => s.imagesPerSec >= 0.95 * best)!.concurrency;
+    // saturated means every worker busy and one job waiting for each, at least
+    concurrency = Math.max(concurrency, 2 * layout.workers);
+  }
+  const inProcess = await inProcessLoad(tagmap, photos, defaultModel, concurrency, seconds);
+  console.log(
+    `  in-process c=${concurrency}: ${inProcess.imagesPerSec} images/s, p50 ${inProcess.p50Ms} ms, ` +
+      `p99 ${inProcess.p99Ms} ms; median ${JSON.stringify(inProcess.medianTimings)}`,
+  );
+  await tagmap.close();
+  if (options.tiny) return { concurrency, inProcess, sweep, layout };
+
+  const server = await startServer(repoRoot, {});
+  try {
+    await httpLoad(server, photos, defaultModel, 1, 2); // warm-up
+    const http = await httpLoad(server, photos, defaultModel, concurrency, seconds);
+    console.log(
+      `  HTTP c=${concurrency}: ${http.imagesPerSec} images/s, p50 ${http.p50Ms} ms, p99 ${http.p99Ms} ms, ` +
+        `/healthz p99 ${http.healthzP99Ms} ms, errors ${http.errors}`,
+    );
+    return { concurrency, inProcess, http, sweep, layout };
+  } finally {
+    await server.stop();
+  }
 }
 
 async function main() {
   const options = parseArgs(process.argv);
-  if (!existsSync(options.image)) throw new Error(`no image at ${options.image} (give one with --image)`);
-  if (options.only) {
-    process.stdout.write(JSON.stringify(await measure(options, options.only)));
-    return;
-  }
-  const entry = await pickModel(options);
-  const { decoded, plan } = await denseInput(entry, options.image, options.scale);
+  const started = Date.now();
+  const config = defaultConfig();
+  const entries = await loadRegistry(options.models);
+  const defaultModel = entries.some((e) => e.name === 'imagenet') ? 'imagenet' : entries[0].name;
+  const threads = options.threads ?? config.threadsPerWorker;
   console.log(
-    `model ${entry.name} (window ${entry.card.geometry.window}, stride ${entry.card.geometry.stride}, ` +
-      `exact ${entry.card.geometry.exact}); ` +
-      `${path.basename(options.image)} ${decoded.width}x${decoded.height} ` +
-      `-> input ${plan.tensorWidth}x${plan.tensorHeight}; ` +
-      `onnxruntime ${ortVersion()}, ${options.threads} thread(s), ${options.repeats} repeats`,
+    `tagmap bench${options.quick ? ' --quick' : ''}${options.tiny ? ' --tiny' : ''}: ${cpus()[0]?.model}, ` +
+      `${availableParallelism()} cores, node ${process.version}, onnxruntime ${ortVersion()}`,
   );
 
-  const results = METHODS.map((method) => measureInChild(options, method));
-  const dense = results[0];
-  const rows = results.map((r) => {
-    let maxAbsDiff = 0;
-    for (let n = 0; n < r.scores!.length; n++)
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(r.scores![n] - dense.scores![n]));
-    return {
-      method: r.method,
-      passes: r.passes,
-      ms: +r.ms.toFixed(1),
-      ratio: +(r.ms / dense.ms).toFixed(1),
-      peakRssMiB: +r.peakRssMiB.toFixed(0),
-      maxAbsDiff,
+  let unrolled: SlidingRow[] = [];
+  if (!options.skip.includes('sliding')) {
+    console.log(`unrolledVsSliding (${threads} intra-op thread(s), the same session for both):`);
+    unrolled = await slidingPart(options, threads);
+    console.table(
+      unrolled.map((r) => ({
+        model: r.model,
+        size: `${r.width}x${r.height}`,
+        windows: r.windows,
+        denseMs: r.denseMs,
+        slidingMs: r.slidingMs ?? '-',
+        ratio: r.ratio ?? '-',
+        flopRatio: r.flopRatio ?? '-',
+        'ratio/flopRatio': r.ratio && r.flopRatio ? round(r.ratio / r.flopRatio) : '-',
+        bestBatch: r.bestBatch ?? '-',
+        from: r.slidingFrom ?? '-',
+      })),
+    );
+  }
+
+  let serverVsInProcess: Record<string, unknown> | undefined;
+  let serverDetail: unknown;
+  if (!options.skip.includes('server')) {
+    const part = await serverPart(options, defaultModel);
+    const { concurrency, inProcess, layout } = part;
+    const http = 'http' in part ? part.http : undefined;
+    serverVsInProcess = {
+      concurrency,
+      model: defaultModel,
+      inProcessImagesPerSec: inProcess.imagesPerSec,
+      serverImagesPerSec: http?.imagesPerSec ?? null,
+      ratio: http ? round(http.imagesPerSec / inProcess.imagesPerSec) : null,
+      p50Ms: http?.p50Ms ?? null,
+      p99Ms: http?.p99Ms ?? null,
+      inProcessP50Ms: inProcess.p50Ms,
+      inProcessP99Ms: inProcess.p99Ms,
+      healthzP99Ms: http?.healthzP99Ms ?? null,
+      layout: `${layout.workers} worker(s) x ${layout.threadsPerWorker} intra-op thread(s), ${layout.cores} cores`,
+      errors: inProcess.errors + (http?.errors ?? 0),
     };
-  });
-  console.table(rows);
+    serverDetail = { ...part, memory: http?.memory };
+    console.table([serverVsInProcess]);
+  }
 
   const report = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, onnxruntime: ortVersion() },
-    model: { name: entry.name, sha256: entry.sha256, geometry: entry.card.geometry },
-    image: { file: path.basename(options.image), width: decoded.width, height: decoded.height },
-    input: { width: plan.tensorWidth, height: plan.tensorHeight },
-    cells: results[0].scores!.length / entry.card.labels.length,
-    scale: options.scale,
-    threads: options.threads,
-    repeats: options.repeats,
-    batch: options.batch,
-    results: rows,
+    machine: {
+      cpu: cpus()[0]?.model,
+      cores: availableParallelism(),
+      memoryGB: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      onnxruntime: ortVersion(),
+    },
+    defaultModel,
+    threads,
+    unrolledVsSliding: unrolled,
+    serverVsInProcess,
+    serverDetail,
+    seconds: round((Date.now() - started) / 1000, 0),
   };
-  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${options.out}`);
+  writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${options.json} (${report.seconds} s)`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

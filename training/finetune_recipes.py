@@ -125,7 +125,7 @@ def finetune_recipe(name, import_hint, pretrained, cut, short_side, class_names,
                   build_net=partial(finetune_net, class_map=mapping),
                   add_arguments=partial(finetune_arguments, pretrained=pretrained, cut=cut, short_side=short_side),
                   outputs=cached_outputs, criterion=partial(finetune_criterion, ignore=fields['ignore_index']),
-                  test_metrics=test_metrics, val_metrics=val_metrics, tasks=('parse',),
+                  test_metrics=test_metrics, val_metrics=val_metrics, tasks=('parse', 'tag'),
                   weights='float16', **fields)  # float32 is over the 8 MB a bundled model may take
 
 

@@ -11,6 +11,7 @@ const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
 // libvips' operation cache keeps recent results for reuse; a server decodes each untrusted upload once, so the
 // cache only holds memory (up to 50 MB and 20 files by default) and makes RSS climb under load.
 sharp.cache(false);
+if (process.env.XSHARP) sharp.concurrency(Number(process.env.XSHARP));
 
 // Only these libvips loaders may run; SVG, PDF, raw camera, FITS, Matlab and every other loader stay blocked
 // even if a file slipped past the sniffing below.

@@ -31,6 +31,12 @@ function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOption
     // Input sizes change with every image; the arena would keep the largest allocation forever.
     enableCpuMemArena: false,
     logSeverityLevel: 3,
+    extra: {
+      session: {
+        intra_op: { allow_spinning: process.env.XSPIN ?? '1' },
+        inter_op: { allow_spinning: process.env.XSPIN ?? '1' },
+      },
+    },
   };
 }
 

@@ -34,6 +34,11 @@ export class InferencePool {
       maxThreads: options.workers,
       idleTimeout: Infinity,
       maxQueue: Math.max(1, options.maxQueue),
+      // A job that finds no free worker goes back to the front of the queue, not the back: piscina's default
+      // (false) re-queues at the tail the job it could not hand out when a worker frees up, so under
+      // sustained load the job second in line is passed over again and again (seconds of queueMs with one
+      // worker at 35 ms a job). Strict FIFO keeps every wait near (jobs ahead) x (time per job).
+      stricterFIFO: process.env.XFIFO !== '0',
       workerData: {
         models: options.models,
         device: options.device,
