@@ -45,15 +45,27 @@ const list = (value: string) => value.split(',').filter(Boolean);
 function parseArgs(argv: string[]): Options {
   return new Command('npm run bench --')
     .description('unrolled vs sliding window for every bundled model; the server vs in-process')
-    .option('--quick', 'short runs: sliding timed on a sample of windows, 8 s load runs (under 10 min)', false)
-    .option('--tiny', 'smoke test: fashion only at 64x64, 2 s in-process load, no server', false)
+    .option('--quick', 'short runs: sliding timed on a sample of windows, 20 s load runs (under 10 min)', false)
+    .option('--tiny', 'smoke test: fashion only at 64x64, 2 s load runs', false)
     .option('--json <file>', 'JSON results', './bench-results.json')
     .option('--models <dir>', 'folder of model folders', BUNDLED_MODELS)
     .option('--only <names>', 'comma-separated models for unrolledVsSliding (default: all)', list)
-    .option('--photo <file>', 'photo the sliding comparison resizes', path.join(repoRoot, '../shared/photos/rocket.jpg'))
-    .option('--photos <dir>', 'folder of JPEG photos for the load runs', path.join(repoRoot, '../shared/data/msrc21/images'))
+    .option(
+      '--photo <file>',
+      'photo the sliding comparison resizes',
+      path.join(repoRoot, '../shared/photos/rocket.jpg'),
+    )
+    .option(
+      '--photos <dir>',
+      'folder of JPEG photos for the load runs',
+      path.join(repoRoot, '../shared/data/msrc21/images'),
+    )
     .option('--count <n>', 'photos taken from --photos', positive, 19)
-    .option('--threads <n>', 'onnxruntime intra-op threads for unrolledVsSliding (default: the server default)', positive)
+    .option(
+      '--threads <n>',
+      'onnxruntime intra-op threads for unrolledVsSliding (default: the server default)',
+      positive,
+    )
     .option('--concurrency <n>', 'load concurrency (default: the smallest that saturates, from a sweep)', positive)
     .option('--seconds <n>', 'length of each load run', positive)
     .option('--skip <parts>', 'comma-separated: sliding, server', list, [])
@@ -103,7 +115,7 @@ function loadPhotos(options: Options): Buffer[] {
 
 async function serverPart(options: Options, defaultModel: string) {
   const photos = loadPhotos(options);
-  const seconds = options.seconds ?? (options.tiny ? 2 : options.quick ? 8 : 20);
+  const seconds = options.seconds ?? (options.tiny ? 2 : options.quick ? 20 : 40);
   const config = defaultConfig();
   const layout = {
     workers: config.workers,
@@ -122,7 +134,7 @@ async function serverPart(options: Options, defaultModel: string) {
   if (!concurrency) {
     // the smallest concurrency within 5% of the best throughput saturates the machine
     for (const c of options.tiny ? [1, 2] : [1, 2, 4, 8]) {
-      const stats = await inProcessLoad(tagmap, photos, defaultModel, c, options.tiny ? 1 : Math.min(seconds, 6));
+      const stats = await inProcessLoad(tagmap, photos, defaultModel, c, options.tiny ? 1 : options.quick ? 5 : 10);
       sweep.push(stats);
       console.log(`  in-process c=${c}: ${stats.imagesPerSec} images/s, p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms`);
     }
@@ -137,11 +149,9 @@ async function serverPart(options: Options, defaultModel: string) {
       `p99 ${inProcess.p99Ms} ms; median ${JSON.stringify(inProcess.medianTimings)}`,
   );
   await tagmap.close();
-  if (options.tiny) return { concurrency, inProcess, sweep, layout };
-
   const server = await startServer(repoRoot, {});
   try {
-    await httpLoad(server, photos, defaultModel, 1, 2); // warm-up
+    await httpLoad(server, photos, defaultModel, 1, options.tiny ? 1 : 2); // warm-up
     const http = await httpLoad(server, photos, defaultModel, concurrency, seconds);
     console.log(
       `  HTTP c=${concurrency}: ${http.imagesPerSec} images/s, p50 ${http.p50Ms} ms, p99 ${http.p99Ms} ms, ` +
@@ -190,7 +200,7 @@ async function main() {
   if (!options.skip.includes('server')) {
     const part = await serverPart(options, defaultModel);
     const { concurrency, inProcess, layout } = part;
-    const http = 'http' in part ? part.http : undefined;
+    const { http } = part;
     serverVsInProcess = {
       concurrency,
       model: defaultModel,

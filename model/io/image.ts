@@ -11,7 +11,9 @@ const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 };
 // libvips' operation cache keeps recent results for reuse; a server decodes each untrusted upload once, so the
 // cache only holds memory (up to 50 MB and 20 files by default) and makes RSS climb under load.
 sharp.cache(false);
-if (process.env.XSHARP) sharp.concurrency(Number(process.env.XSHARP));
+// One libvips thread per image: requests already decode in parallel on libuv's pool, and on a machine whose
+// cores the inference threads fill, more threads per image only preempt onnxruntime's (docs/benchmarks.md).
+sharp.concurrency(1);
 
 // Only these libvips loaders may run; SVG, PDF, raw camera, FITS, Matlab and every other loader stay blocked
 // even if a file slipped past the sniffing below.

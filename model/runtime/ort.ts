@@ -31,12 +31,11 @@ function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOption
     // Input sizes change with every image; the arena would keep the largest allocation forever.
     enableCpuMemArena: false,
     logSeverityLevel: 3,
-    extra: {
-      session: {
-        intra_op: { allow_spinning: process.env.XSPIN ?? '1' },
-        inter_op: { allow_spinning: process.env.XSPIN ?? '1' },
-      },
-    },
+    // No busy-waiting: by default an intra-op thread spins on its core after each parallel section, waiting
+    // for the next. With workers x threads filling the cores, those spins take the CPU that sharp's decodes,
+    // the main thread (HTTP, post-processing) and the next job's own tensor building need; measured on 2
+    // cores at saturation, turning them off raised throughput by about 30% (docs/benchmarks.md).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
 }
 

@@ -38,7 +38,7 @@ export class InferencePool {
       // (false) re-queues at the tail the job it could not hand out when a worker frees up, so under
       // sustained load the job second in line is passed over again and again (seconds of queueMs with one
       // worker at 35 ms a job). Strict FIFO keeps every wait near (jobs ahead) x (time per job).
-      stricterFIFO: process.env.XFIFO !== '0',
+      stricterFIFO: true,
       workerData: {
         models: options.models,
         device: options.device,

@@ -24,7 +24,7 @@ export interface LoadStats {
   medianTimings?: Partial<Timings>;
 }
 
-export const percentile = (values: number[], p: number) => {
+const percentile = (values: number[], p: number) => {
   if (!values.length) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -62,7 +62,13 @@ export async function inProcessLoad(
   await Promise.all(Array.from({ length: concurrency }, caller));
   const elapsed = (performance.now() - started) / 1000;
   const byTotal = timings.map((t, n) => ({ t, ms: latencies[n] })).sort((a, b) => b.ms - a.ms);
-  const med = (key: keyof Timings) => round(percentile(timings.map((t) => t[key]), 50));
+  const med = (key: keyof Timings) =>
+    round(
+      percentile(
+        timings.map((t) => t[key]),
+        50,
+      ),
+    );
   return {
     concurrency,
     requests: latencies.length,

@@ -46,7 +46,6 @@ export interface SlidingOptions {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-
 /** Copies the window at (x0, y0) of a [C, H, W] tensor into `into` at `at`; outside the tensor reads 0. */
 export function copyWindow(
   tensor: Float32Array,

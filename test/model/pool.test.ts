@@ -181,3 +181,28 @@ describe('admission and shutdown', () => {
     }
   });
 });
+
+describe('queue order', () => {
+  it('answers queued requests in the order they came, one worker taking them strictly first in, first out', async () => {
+    // piscina's default (stricterFIFO false) puts the job it could not hand out back at the tail, so a request
+    // could be passed over again and again under steady load (issue 12). Requests go in 80 ms apart (each
+    // decodes in far less), each taking longer than that to run, so a queue builds whose order is the arrivals'.
+    const folder = modelsFolder(['imagenet']);
+    const tagmap = await createTagmap(testConfig(folder.dir, { workers: 1, maxQueue: 16 }));
+    try {
+      await tagmap.ready();
+      const image = photo('chelsea.png');
+      const finished: number[] = [];
+      const requests = [];
+      for (let n = 0; n < 8; n++) {
+        requests.push(tagmap.tag(image, { model: 'imagenet' }).then(() => finished.push(n)));
+        await new Promise((resolve) => setTimeout(resolve, 80));
+      }
+      await Promise.all(requests);
+      expect(finished).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      await tagmap.close();
+      folder.remove();
+    }
+  });
+});
