@@ -1,7 +1,5 @@
 // The importer: a third-party ONNX classifier (or a TFLite classifier or segmenter) in, a tagmap model folder out
 // (model.onnx, card.json, golden.json), verified against the original before anything is written.
-import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
 import { cardSchema, type Card, type Golden } from '../contract/card.ts';
 import type { NamedTensor } from '../runtime/ort.ts';
 import { convertFloat16 } from './float16.ts';
@@ -9,7 +7,7 @@ import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { findHead } from './head-find.ts';
 import { ImportError, readImportFile } from './import-error.ts';
-import { writeModelFolder } from './model-folder.ts';
+import { importedCardHead, writeModelFolder } from './model-folder.ts';
 import { fitLabels } from './label-fit.ts';
 import { encodeModel, graphOf, toNumber } from './onnx-file.ts';
 import { runModel } from './probe.ts';
@@ -102,21 +100,12 @@ export async function importModel(options: ImportOptions): Promise<ImportResult>
   if (int8) rewrites.push(int8);
   const lastHeadOp = head.nodes.at(-1)?.opType;
   const card = cardSchema.parse({
-    name: options.name,
-    version: '1.0.0',
-    description:
-      options.description ??
-      `${basename(options.file)} imported as a fully convolutional classifier ` +
-        `(${classes} classes, ${window} px window)`,
-    license: options.license ?? 'unknown: see the original model',
-    source: {
-      kind: 'imported',
-      file: basename(options.file),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...importedCardHead(
+      options,
+      bytes,
       rewrites,
-      date: new Date().toISOString(),
-      origin: options.origin,
-    },
+      `a fully convolutional classifier (${classes} classes, ${window} px window)`,
+    ),
     input,
     output: {
       name: head.logits,

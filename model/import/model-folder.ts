@@ -1,11 +1,31 @@
-// The end of every import: the checks must all pass (else nothing is written), their differences become the
-// card's import-check metrics, and the folder gets model.onnx, card.json, golden.json and any vocabulary.
+// What every import's card begins with, and the end of every import: the checks must all pass (else nothing is
+// written), their differences become the card's import-check metrics, and the folder gets model.onnx, card.json,
+// golden.json and any vocabulary.
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Card, Golden } from '../contract/card.ts';
 import { ImportError } from './import-error.ts';
-import type { ImportResult } from './importer.ts';
+import type { ImportOptions, ImportResult } from './importer.ts';
 import { formatChecks, type Check } from './verify.ts';
+
+/** name, version, description, licence and source of an imported card; `what` describes it when no flag does. */
+export function importedCardHead(options: ImportOptions, bytes: Uint8Array, rewrites: string[], what: string) {
+  return {
+    name: options.name,
+    version: '1.0.0',
+    description: options.description ?? `${basename(options.file)} imported as ${what}`,
+    license: options.license ?? 'unknown: see the original model',
+    source: {
+      kind: 'imported' as const,
+      file: basename(options.file),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      rewrites,
+      date: new Date().toISOString(),
+      origin: options.origin,
+    },
+  };
+}
 
 export function writeModelFolder(
   out: string,

@@ -1,14 +1,12 @@
 // Imports a segmenter (a TFLite DeepLab whose ARG_MAX tail the converter cut): its logits map is already dense, so
 // no head is rewritten; the input and output sizes are freed, the weights and int8 activations kept as in the file,
 // and the model is checked at the file's size against the float conversion and at other sizes for its grid.
-import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
 import { cardSchema, type Card, type Golden } from '../contract/card.ts';
 import type { NamedTensor } from '../runtime/ort.ts';
 import { trunkGeometry } from './geometry.ts';
 import { GraphIndex } from './graph.ts';
 import { ImportError, readImportFile } from './import-error.ts';
-import { writeModelFolder } from './model-folder.ts';
+import { importedCardHead, writeModelFolder } from './model-folder.ts';
 import type { ImportOptions, ImportResult } from './importer.ts';
 import { inputCard, rounded } from './input-card.ts';
 import { cloneModel, encodeModel, graphOf, onnx, toNumber, type Model } from './onnx-file.ts';
@@ -104,20 +102,7 @@ export async function importSegmenter(
 
   const input = inputCard(options, source, inputName, channels as 1 | 3, { minSide: 1, shortSide: height });
   const card = cardSchema.parse({
-    name: options.name,
-    version: '1.0.0',
-    description:
-      options.description ??
-      `${basename(options.file)} imported as a segmenter (${classes} classes, a cell every ${stride} px)`,
-    license: options.license ?? 'unknown: see the original model',
-    source: {
-      kind: 'imported',
-      file: basename(options.file),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      rewrites,
-      date: new Date().toISOString(),
-      origin: options.origin,
-    },
+    ...importedCardHead(options, bytes, rewrites, `a segmenter (${classes} classes, a cell every ${stride} px)`),
     input: { ...input, pad: options.pad ?? 'none' },
     output: { name: logits, kind: 'logits' },
     geometry,

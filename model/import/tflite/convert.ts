@@ -12,7 +12,7 @@ import { clampToQuantizedRanges } from './saturate.ts';
 import { findSegmenterTail } from './segmenter-tail.ts';
 import type { QuantizedWeight } from './weights.ts';
 
-export interface InputDefaults {
+interface InputDefaults {
   scale: number;
   mean: number[];
   std: number[];
