@@ -20,7 +20,7 @@ from onnx import numpy_helper
 from .errors import UsageError
 
 SUPPORTED = ('Conv', 'Relu', 'Clip', 'Add', 'Concat', 'GlobalAveragePool', 'Shape', 'Slice', 'Expand', 'Identity',
-             'QuantizeLinear', 'DequantizeLinear', 'Cast')
+             'QuantizeLinear', 'DequantizeLinear', 'Cast', 'MaxPool')
 
 
 class OnnxConv(nn.Conv2d):
@@ -146,6 +146,13 @@ class OnnxNet(nn.Module):
                          ins[:1], out)
         elif op == 'Relu':
             self._module(node, nn.ReLU(), ins, out)
+        elif op == 'MaxPool':
+            pads = attrs.get('pads', [0, 0, 0, 0])
+            if pads[:2] != pads[2:] or attrs.get('auto_pad', b'NOTSET') != b'NOTSET' or len(ins) > 1:
+                raise UsageError(f'{where}: only MaxPool with symmetric explicit pads is supported')
+            self._module(node, nn.MaxPool2d(tuple(attrs['kernel_shape']), tuple(attrs.get('strides', [1, 1])),
+                                            tuple(pads[:2]), tuple(attrs.get('dilations', [1, 1])),
+                                            ceil_mode=bool(attrs.get('ceil_mode', 0))), ins[:1], out)
         elif op == 'GlobalAveragePool':
             self._module(node, GlobalAveragePool(), ins, out)
         elif op == 'Slice':

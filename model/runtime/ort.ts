@@ -21,10 +21,13 @@ export interface OpenedSession {
 export interface SessionOptions {
   device: Device;
   intraOpThreads: number;
+  /** write onnxruntime's per-node profile (JSON) to a file starting with this (the bench's profiles) */
+  profilePrefix?: string;
 }
 
-function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+function baseOptions({ intraOpThreads, profilePrefix }: SessionOptions): ort.InferenceSession.SessionOptions {
   return {
+    ...(profilePrefix && { enableProfiling: true, profileFilePrefix: profilePrefix }),
     intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -43,8 +46,8 @@ function baseOptions(intraOpThreads: number): ort.InferenceSession.SessionOption
 export async function openSession(model: string | Uint8Array, options: SessionOptions): Promise<OpenedSession> {
   const create = (provider: Provider) =>
     typeof model === 'string'
-      ? ort.InferenceSession.create(model, { ...baseOptions(options.intraOpThreads), executionProviders: [provider] })
-      : ort.InferenceSession.create(model, { ...baseOptions(options.intraOpThreads), executionProviders: [provider] });
+      ? ort.InferenceSession.create(model, { ...baseOptions(options), executionProviders: [provider] })
+      : ort.InferenceSession.create(model, { ...baseOptions(options), executionProviders: [provider] });
 
   if (options.device === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
   try {

@@ -5,7 +5,8 @@
 // the best one is reported (and the others shown).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { buildTensor, decodeImage, openSession, runSession, type ModelEntry } from '../../model/index.ts';
+import type { ModelEntry } from '../../model/index.ts';
+import { denseRunner, photoTensor } from './dense.ts';
 import { macCounter } from './flops.ts';
 
 export interface SlidingRow {
@@ -43,8 +44,6 @@ export interface SlidingOptions {
   /** largest batch input, bytes */
   maxBatchBytes: number;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Copies the window at (x0, y0) of a [C, H, W] tensor into `into` at `at`; outside the tensor reads 0. */
 export function copyWindow(
@@ -87,23 +86,10 @@ export async function unrolledVsSliding(
   const C = card.input.channels;
   const { window, stride, offset } = card.geometry;
   const modelBytes = readFileSync(entry.modelPath);
-  const { session } = await openSession(entry.modelPath, { device: 'cpu', intraOpThreads: options.threads });
-  const run = (data: Float32Array, n: number, w: number, h: number) =>
-    runSession(session, card.input.name, { dims: [n, C, h, w], data }, [card.output.name]).then(
-      (out) => out[card.output.name],
-    );
-
-  const resized = await decodeImage(readFileSync(photo), { channels: C, maxPixels: 1 << 30, size: { width, height } });
-  const tensor = buildTensor(resized, { padLeft: 0, padTop: 0, left: 0, top: 0, width, height }, card.input);
-
-  const dense = await run(tensor, 1, width, height); // warm-up, and the reference map
-  const times: number[] = [];
-  for (let r = 0; r < options.repeats; r++) {
-    const started = performance.now();
-    await run(tensor, 1, width, height);
-    times.push(performance.now() - started);
-  }
-  const denseMs = median(times);
+  const runner = await denseRunner(entry, options.threads);
+  const run = runner.run;
+  const tensor = await photoTensor(photo, card.input, width, height);
+  const { ms: denseMs, map: dense } = await runner.time(tensor, width, height, options.repeats);
   const [, K, rows, cols] = dense.dims;
   const windows = rows * cols;
 
@@ -116,13 +102,14 @@ export async function unrolledVsSliding(
     width,
     height,
     windows,
-    denseMs: +denseMs.toFixed(1),
+    denseMs,
     denseGmac: +(denseMacs / 1e9).toFixed(2),
     windowMmac: +(windowMacs / 1e6).toFixed(2),
   };
 
   // models whose every cell sees the whole image (global pooling) have no window classifier to slide
   if (counter.opTypes.has('GlobalAveragePool') || counter.opTypes.has('GlobalMaxPool')) {
+    await runner.release();
     return {
       ...base,
       slidingMs: null,
@@ -183,6 +170,7 @@ export async function unrolledVsSliding(
     slidingMs = performance.now() - started;
     slidingFrom = 'all';
   }
+  await runner.release();
   return {
     ...base,
     slidingMs: +slidingMs.toFixed(1),

@@ -61,16 +61,18 @@ describe('macCounter', () => {
 describe('npm run bench -- --tiny', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tagmap-bench-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  it('writes the JSON fields of unrolledVsSliding and serverVsInProcess', async () => {
+  it('writes the JSON fields of every part', async () => {
     const out = path.join(dir, 'out.json');
     await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO, 'scripts/bench.ts'), '--tiny', '--json', out],
+      ['--import', 'tsx', path.join(REPO, 'scripts/bench.ts'), '--tiny', '--only', 'fashion,voc', '--json', out],
       { cwd: REPO, maxBuffer: 1 << 26 },
     );
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect(report.defaultModel).toBe('imagenet');
-    const [row] = report.unrolledVsSliding;
+    const [row, ...others] = report.unrolledVsSliding;
+    // voc's image pooling gives every cell the whole image: no sliding baseline, said so
+    expect(others.map((r: { model: string; slidingMs: unknown }) => [r.model, r.slidingMs])).toEqual([['voc', null]]);
     expect(row).toMatchObject({
       model: 'fashion',
       width: 64,
@@ -89,5 +91,29 @@ describe('npm run bench -- --tiny', () => {
     for (const key of ['inProcessP50Ms', 'inProcessP99Ms', 'healthzP99Ms']) expect(s[key], key).toBeGreaterThan(0);
     expect(s.layout).toMatch(/worker/);
     expect(s.errors).toBe(0);
-  }, 120_000);
+
+    // voc is the one int8 model of the two; its float form agrees with it on most cells
+    const [int8] = report.int8VsFloat;
+    expect(int8).toMatchObject({ model: 'voc', width: 64, height: 64 });
+    expect(report.int8VsFloat).toHaveLength(1);
+    expect(int8.topAgreement).toBeGreaterThan(0.8);
+    expect(int8.floatMB).toBeGreaterThan(2 * int8.int8MB);
+    // PyTorch ran the same network: the same map up to float rounding
+    expect(report.ortVsTorch).toMatchObject({ model: 'fashion', threads: report.threads });
+    expect(report.ortVsTorch.maxAbsDiff).toBeLessThan(1e-3);
+    expect(report.ortVsTorch.ratio).toBeGreaterThan(0);
+    const { peak, rows } = report.computeEfficiency;
+    expect(peak.gflopPerSec).toBeGreaterThan(0);
+    expect(rows.map((r: { model: string }) => r.model)).toEqual(['fashion', 'voc']);
+    expect(rows[0].profile[0].op).toBe('Conv');
+    expect(rows[0].fraction).toBeCloseTo(rows[0].gflopPerSec / peak.gflopPerSec, 1);
+    expect(report.sizeScaling.map((r: { side: number }) => r.side)).toEqual([64, 128]);
+    // every photo of the batch folder gave one row, through the server and in-process
+    expect(report.batchVsServer.map((b: { mode: string; rows: number }) => [b.mode, b.rows])).toEqual([
+      ['server', 6],
+      ['in-process', 6],
+    ]);
+    const { memory } = report;
+    expect(memory.rssPeakMB).toBeGreaterThanOrEqual(memory.rssStartMB);
+  }, 240_000);
 });
