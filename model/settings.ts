@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { settingsSchema, type SettingsInput, type TagmapConfig, type TagmapLogger } from './contract/settings.ts';
 
-export const BUNDLED_MODELS = fileURLToPath(new URL('./zoo', import.meta.url));
+// from the repository root, so that the bundles in dist/ (`npm run build`), also one folder down, find it too
+export const BUNDLED_MODELS = fileURLToPath(new URL('../model/zoo', import.meta.url));
 
 /** Most workers the default picks: one per two cores, at most this many. */
 const DEFAULT_MAX_WORKERS = 4;

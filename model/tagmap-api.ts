@@ -5,11 +5,17 @@ import type { RunOptions, ParseOptions, TagOptions } from './contract/options.ts
 import type { ClassMapResult, ModelSummary, ParseResult, TagResult } from './contract/results.ts';
 
 export interface Tagmap {
-  /** resolves when every model is loaded and warmed */
+  /** resolves when the preload set (settings.preload; default: every model) is loaded and warmed */
   ready(): Promise<void>;
   isReady(): boolean;
   provider(): string;
+  /** the models of the folder, each saying whether it is loaded now */
   models(): ModelSummary[];
+  /**
+   * Reads the models folder again; the new set replaces the old once its cards pass and its preload set is warm.
+   * Rejects (naming the file) and keeps the old set when anything is wrong.
+   */
+  reload(): Promise<ModelSummary[]>;
   /** the models a tag request without `model` combines, the tagger first */
   tagModels(): string[];
   card(name: string): Card & { sha256: string };

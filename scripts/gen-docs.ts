@@ -4,6 +4,8 @@
 //   settings: the environment variables, from envSchema in server/config.ts
 //   errors:   the problem codes, from PROBLEMS in server/errors.ts
 //   options:  the request options of each POST route, from the OpenAPI document (server/openapi.ts)
+//   limits:   the settings that bound size, work and time, and the fixed timeouts of server/timeouts.ts
+//   refusals: the same problem codes by status, with their Retry-After (docs/reliability.md)
 // --check writes nothing and exits 1 when a page is stale (npm test runs it).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envSchema } from '../server/config.ts';
 import { PROBLEMS } from '../server/errors.ts';
+import { FIXED_TIMEOUTS } from '../server/timeouts.ts';
 import { openApiDocument } from '../server/openapi.ts';
 
 export const DOCS_DIR = fileURLToPath(new URL('../docs', import.meta.url));
@@ -39,6 +42,7 @@ interface JsonSchema {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
   required?: string[];
 }
 
@@ -157,6 +161,11 @@ function allowed(s: JsonSchema, bytes = false): string {
       const detail = numeric ? range(item, bytes) : item.type === 'string' ? textLimits(item) : allowed(item, bytes);
       return `${count} ${ITEM_NOUNS[String(item.type)] ?? 'items'}${detail ? `, each ${detail}` : ''}`;
     }
+    case 'object': {
+      // a record (z.record): values by name
+      const value = s.additionalProperties;
+      return typeof value === 'object' ? `values by name, each ${allowed(value, bytes)}` : '';
+    }
     default:
       return '';
   }
@@ -181,17 +190,42 @@ function meaning(s: JsonSchema, fallback = ''): string {
 /** Environment variables whose schema has no description (the report of `npm run docs` names them). */
 const undescribedSettings: string[] = [];
 
-function settingsSection(): string {
+/** A row per environment variable (those whose name `keep` accepts): name, default, allowed, what. */
+function settingRows(keep: (name: string) => boolean = () => true): string[][] {
   const schema = z.toJSONSchema(envSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const required = new Set(schema.required ?? []);
+  return Object.entries(schema.properties ?? {})
+    .filter(([name]) => keep(name))
+    .map(([name, s]) => {
+      if (!s.description && !s.title && !undescribedSettings.includes(name)) undescribedSettings.push(name);
+      const bytes = /BYTES$/.test(name);
+      const dflt = s.default !== undefined ? defaultText(s.default, bytes) : required.has(name) ? 'required' : 'unset';
+      return [code(name), dflt, allowed(s, bytes), meaning(s)];
+    });
+}
+
+function settingsSection(): string {
   undescribedSettings.length = 0;
-  const rows = Object.entries(schema.properties ?? {}).map(([name, s]) => {
-    if (!s.description && !s.title) undescribedSettings.push(name);
-    const bytes = /BYTES$/.test(name);
-    const dflt = s.default !== undefined ? defaultText(s.default, bytes) : required.has(name) ? 'required' : 'unset';
-    return [code(name), dflt, allowed(s, bytes), meaning(s)];
-  });
-  return table(['variable', 'default', 'allowed', 'what'], rows);
+  return table(['variable', 'default', 'allowed', 'what'], settingRows());
+}
+
+/** Every answer that is not a success, by status: what a client must expect and whether to retry. */
+function refusalsSection(): string {
+  const rows = Object.entries(PROBLEMS)
+    .sort(([a, p], [b, q]) => p.status - q.status || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, p]) => [String(p.status), code(name), p.retryAfter === undefined ? '' : `${p.retryAfter} s`, p.when]);
+  return table(['status', 'code', 'Retry-After', 'when'], rows);
+}
+
+/** The settings that bound work, size or time, then the server's fixed timeouts. */
+const LIMIT_SETTING = /MAX_|TIMEOUT|QUEUE|WORKERS|THREADS|RATE_|TTL/;
+
+function limitsSection(): string {
+  const fixed = Object.entries(FIXED_TIMEOUTS).map(([name, t]) => [`${code(name)} (fixed)`, `${t.ms} ms`, '', t.what]);
+  return table(
+    ['setting', 'default', 'allowed', 'what'],
+    [...settingRows((name) => LIMIT_SETTING.test(name)), ...fixed],
+  );
 }
 
 function errorsSection(): string {
@@ -241,6 +275,8 @@ function optionsSection(): string {
 const SECTIONS: Record<string, { source: string; render: () => string }> = {
   settings: { source: 'envSchema in server/config.ts', render: settingsSection },
   errors: { source: 'PROBLEMS in server/errors.ts', render: errorsSection },
+  limits: { source: 'envSchema in server/config.ts and server/timeouts.ts', render: limitsSection },
+  refusals: { source: 'PROBLEMS in server/errors.ts', render: refusalsSection },
   options: { source: 'the OpenAPI document, server/openapi.ts', render: optionsSection },
 };
 

@@ -1,6 +1,6 @@
 // npm run measure-parse -- --server URL --model NAME --data DIR [--split test] [--map FILE] [--limit N]
 // Scores a running tagmap's scene parsing over real HTTP: every image of a split of a scene data set goes to
-// POST /v1/parse as an upload, and the grey label PNG that comes back is scored against the ground truth as the
+// POST /v1/parse as an upload (with the API key in TAGMAP_API_KEY, if set), and the grey label PNG that comes back is scored against the ground truth as the
 // trainer scores it (void pixels skipped; global pixel accuracy, class average recall, mean IoU over the classes
 // present, and recall and IoU per class).
 // Data sets in either layout: the trainer's (SPLIT/images/*.jpg|png, SPLIT/labels/*.png, classes.json) or
@@ -11,13 +11,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeLabelPng } from '../model/index.ts';
+import { authorization, readApiKey } from './batch/api-key.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 import { byName, MappingError, readMapping, type Scoring } from './measure-parse/mapping.ts';
 import { DatasetError, imagesOf, readDataset } from './measure-tags/dataset.ts';
 
 const program = new Command('measure-parse')
   .description("Score a running tagmap server's label maps on a scene data set split, over HTTP.")
-  .requiredOption('--server <url>', 'the running server, e.g. http://localhost:8080')
+  .requiredOption('--server <url>', 'the running server, e.g. http://localhost:8080 (sends TAGMAP_API_KEY if set)')
   .requiredOption('--model <name>', 'a scene model the server serves, e.g. camvid')
   .requiredOption('--data <dir>', 'the data set folder, e.g. ../shared/data/camvid or ../shared/data/msrc21')
   .option('--split <name>', 'which split to score (a folder, or a list of splits.json)', 'test')
@@ -43,9 +44,15 @@ const options = program.opts<{
   limit?: number;
 }>();
 const server = options.server.replace(/\/$/, '');
+let headers: Record<string, string> = {};
+try {
+  headers = authorization(readApiKey(undefined, process.env));
+} catch (error) {
+  fail((error as Error).message);
+}
 
 const classes: Classes = JSON.parse(readFileSync(path.join(options.data, 'classes.json'), 'utf8'));
-const modelInfo = await fetch(`${server}/v1/models/${encodeURIComponent(options.model)}`);
+const modelInfo = await fetch(`${server}/v1/models/${encodeURIComponent(options.model)}`, { headers });
 if (!modelInfo.ok)
   fail(`${server} does not serve model ${options.model}: ${modelInfo.status} ${await modelInfo.text()}`);
 const card = (await modelInfo.json()) as {
@@ -76,6 +83,7 @@ for (const [i, image] of images.entries()) {
   form.append('image', new Blob([readFileSync(image.imagePath)]), path.basename(image.imagePath));
   const res = await fetch(`${server}/v1/parse?model=${encodeURIComponent(options.model)}&format=png`, {
     method: 'POST',
+    headers,
     body: form,
   });
   if (!res.ok) fail(`${image.name}: ${res.status} ${await res.text()}`);

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LIMITS, SCORE_POOLINGS, type ScorePooling } from '../model/index.ts';
+import { readApiKey } from './batch/api-key.ts';
 import { DatasetError } from './measure-tags/dataset.ts';
 import { readEvaluation } from './measure-tags/evaluation.ts';
 import { MappingError } from './measure-tags/mapping.ts';
@@ -42,7 +43,7 @@ const program = new Command('measure-tags')
   .description('Score image-level tags on a scene-labelled data set split: per-class average precision and mAP.')
   .requiredOption('--data <dir>', 'the data set folder, e.g. ../shared/data/msrc21')
   .option('--split <names>', 'the split(s) to score, comma-separated, e.g. train,val', 'test')
-  .option('--server <url>', 'a running server (POST /v1/tags); default: in-process')
+  .option('--server <url>', 'a running server (POST /v1/tags; sends TAGMAP_API_KEY if set); default: in-process')
   .option('--models <dir>', 'in-process: the models folder (default: the bundled zoo)')
   .option('--model <name>', "the model (default: the mapping's model, else the server's default tagger)")
   .option('--map <file>', 'the mapping file: data-set class -> model labels', DEFAULT_MAP)
@@ -84,6 +85,13 @@ function exit(code: 1 | 2, message: string): never {
   process.exit(code);
 }
 
+let apiKey;
+try {
+  apiKey = options.server ? readApiKey(undefined, process.env) : undefined;
+} catch (error) {
+  exit(2, (error as Error).message);
+}
+
 let tagger: Tagger | undefined;
 try {
   const evaluation = readEvaluation(options);
@@ -91,7 +99,7 @@ try {
   const images = evaluation.images.slice(0, options.limit);
   const model = options.model ?? mapping.model;
   tagger = options.server
-    ? remoteTagger(options.server)
+    ? remoteTagger(options.server, apiKey)
     : await localTagger({ modelsDir: options.models, workers: Math.min(options.concurrency, availableParallelism()) });
   const started = performance.now();
   const report = await measure({

@@ -14,7 +14,7 @@ function usageFailure(error: UsageError): number {
 async function main(argv: string[]): Promise<number> {
   let cli;
   try {
-    cli = parseCommandLine(argv);
+    cli = parseCommandLine(argv, process.env);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(error);
     throw error;

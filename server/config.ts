@@ -2,7 +2,8 @@
 // (model/contract/settings.ts: ranges, defaults, descriptions) read from strings; the HTTP-only ones are here.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaultConfig, settingsFields, type TagmapConfig } from '../model/index.ts';
+import { ALL_MODELS, defaultConfig, settingsFields, type TagmapConfig } from '../model/index.ts';
+import { readKeysFile, type ApiKey } from './auth-keys.ts';
 
 const wholeNumberMessage = {
   error: (issue: { code: string }) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined),
@@ -48,7 +49,33 @@ const listFromEnv = <T extends z.ZodType>(field: T) =>
     field,
   );
 
+/**
+ * TAGMAP_MODEL_TTL read into the modelTtl field: "300" for every model, "imagenet=0,voc=600" per model, or both
+ * ("300,voc=0": every model but voc).
+ */
+const ttlFromEnv = <T extends z.ZodType>(field: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const ttl: Record<string, number> = {};
+    for (const entry of value
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
+      const match = /^(?:([^=\s]+)=)?(\d+)$/.exec(entry);
+      if (match) ttl[match[1] ?? ALL_MODELS] = Number(match[2]);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}": each entry is SECONDS (every model) or MODEL=SECONDS, e.g. 300 or imagenet=0,voc=600`,
+        });
+    }
+    return ttl;
+  }, field);
+
 const s = settingsFields;
+
+/** The probes that TAGMAP_AUTH_OPEN_ROUTES may leave open; the page and /openapi.json are always open. */
+const OPEN_ROUTES = ['healthz', 'readyz', 'metrics'] as const;
 
 export const envSchema = z.object({
   PORT: whole(0, 65535).default(8080).describe('TCP port the server listens on'),
@@ -56,6 +83,10 @@ export const envSchema = z.object({
   TAGMAP_MODELS: s.modelsDir.optional(),
   TAGMAP_DEFAULT_MODEL: s.defaultModel.optional(),
   TAGMAP_TAG_MODELS: listFromEnv(s.tagModels.optional()).describe(`${s.tagModels.description} (comma-separated)`),
+  TAGMAP_PRELOAD: listFromEnv(s.preload.optional()).describe(`${s.preload.description} (comma-separated)`),
+  TAGMAP_MODEL_TTL: ttlFromEnv(s.modelTtl.unwrap().optional()).describe(
+    `${s.modelTtl.description}; e.g. 300 (every model), imagenet=0,voc=600, or 300,imagenet=0`,
+  ),
   TAGMAP_DEVICE: s.device,
   TAGMAP_WORKERS: fromEnv(s.workers.optional()),
   TAGMAP_THREADS: fromEnv(s.threadsPerWorker.optional()),
@@ -82,6 +113,26 @@ export const envSchema = z.object({
   TAGMAP_URL_MAX_BYTES: whole(1, 1 << 30)
     .default(20 * 1024 * 1024)
     .describe('largest image fetched from a URL, bytes'),
+  TAGMAP_API_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('JSON file of API key hashes (made by npm run key); when set, requests need a key; unset: no keys'),
+  TAGMAP_AUTH_OPEN_ROUTES: listFromEnv(
+    z
+      .array(z.enum(OPEN_ROUTES))
+      .max(OPEN_ROUTES.length)
+      .default([...OPEN_ROUTES]),
+  ).describe('probes that need no key when keys are on (comma-separated; empty: all need one)'),
+  TAGMAP_RATE_PER_SEC: z.coerce
+    .number({ error: () => 'must be a number' })
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .describe('requests per second per key, or per client address without keys, on this replica; 0: no limit'),
+  TAGMAP_RATE_BURST: whole(0, 1_000_000)
+    .default(0)
+    .describe('requests a caller may send at once before the rate applies; 0: the rate rounded up'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -97,6 +148,9 @@ export interface ServerConfig {
   tagmap: TagmapConfig;
   upload: { maxBytes: number };
   url: { allow: string[]; timeoutMs: number; maxBytes: number };
+  /** keys: the accepted keys, undefined when keys are off; openRoutes: probe paths that need none */
+  auth: { keys?: ApiKey[]; openRoutes: string[] };
+  rateLimit: { perSec: number; burst: number };
 }
 
 export class ConfigError extends Error {
@@ -117,6 +171,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(`bad setting${lines.length > 1 ? 's' : ''}: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  const keysFile = e.TAGMAP_API_KEYS_FILE;
+  let keys: ApiKey[] | undefined;
+  try {
+    keys = keysFile === undefined ? undefined : readKeysFile(keysFile);
+  } catch (error) {
+    throw new ConfigError(`bad setting: TAGMAP_API_KEYS_FILE=${JSON.stringify(keysFile)}: ${(error as Error).message}`);
+  }
   const tagmap = defaultConfig({
     device: e.TAGMAP_DEVICE,
     maxQueue: e.TAGMAP_MAX_QUEUE,
@@ -125,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     modelsDir: e.TAGMAP_MODELS,
     defaultModel: e.TAGMAP_DEFAULT_MODEL,
     tagModels: e.TAGMAP_TAG_MODELS,
+    preload: e.TAGMAP_PRELOAD,
+    modelTtl: e.TAGMAP_MODEL_TTL,
     workers: e.TAGMAP_WORKERS,
     threadsPerWorker: e.TAGMAP_THREADS,
     tagsAllow: e.TAGMAP_TAGS_ALLOW,
@@ -137,5 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     tagmap,
     upload: { maxBytes: e.TAGMAP_MAX_UPLOAD_BYTES },
     url: { allow: e.TAGMAP_URL_ALLOW, timeoutMs: e.TAGMAP_URL_TIMEOUT_MS, maxBytes: e.TAGMAP_URL_MAX_BYTES },
+    auth: { keys, openRoutes: e.TAGMAP_AUTH_OPEN_ROUTES.map((route) => `/${route}`) },
+    rateLimit: { perSec: e.TAGMAP_RATE_PER_SEC, burst: e.TAGMAP_RATE_BURST },
   };
 }

@@ -7,15 +7,18 @@ import { ZodError } from 'zod';
 import { isTagmapError, type TagmapErrorCode } from '../model/index.ts';
 
 /** Codes of the HTTP layer itself, next to model/'s. */
-export type ServerErrorCode = 'bad_request' | 'not_found' | 'unsupported_content_type';
+export type ServerErrorCode =
+  'bad_request' | 'not_found' | 'unsupported_content_type' | 'unauthorized' | 'rate_limited';
 export type ProblemCode = TagmapErrorCode | ServerErrorCode;
 
-/** A request mistake found by the HTTP layer (no image, wrong content type, unknown path). */
+/** A request mistake found by the HTTP layer (no image, wrong content type, unknown path, no key, over the rate). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: ServerErrorCode,
     message: string,
+    /** sent with the problem, e.g. WWW-Authenticate or a Retry-After that depends on the caller */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -47,6 +50,13 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string; when
     title: 'Bad request',
     when: 'no `image` field, a file under another field name, malformed multipart or JSON',
   },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    when:
+      'keys are on (`TAGMAP_API_KEYS_FILE`) and the request has no key, or one that is not in the file ' +
+      '(with `WWW-Authenticate: Bearer realm="tagmap"`)',
+  },
   unknown_model: { status: 404, title: 'Unknown model', when: 'no model of that name is loaded' },
   not_found: { status: 404, title: 'Not found', when: 'no such route' },
   too_large: {
@@ -65,6 +75,13 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string; when
     status: 415,
     title: 'Unsupported content type',
     when: 'a body that is neither multipart/form-data nor JSON',
+  },
+  rate_limited: {
+    status: 429,
+    title: 'Too many requests',
+    when:
+      "over the caller's rate (`TAGMAP_RATE_PER_SEC`, `TAGMAP_RATE_BURST` or the key's own), with `Retry-After` " +
+      'in whole seconds until a request is allowed again',
   },
   undecodable_image: {
     status: 422,
@@ -154,6 +171,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     // client mistakes are logged by pino-http as one warn line; only our own failures carry the error and stack
     if (problem.code === 'internal') logger.error({ err: error, requestId: req.id }, 'request failed');
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    if (error instanceof HttpError) res.set(error.headers);
     if (problem.code === 'shutting_down') res.set('Connection', 'close');
     res
       .status(status)

@@ -1,19 +1,16 @@
 // The process: settings from the environment, the models, the app, the listening socket and the signals.
-// On SIGTERM/SIGINT: not ready at once, no new connections, running inferences finish, queued ones get 503,
-// sessions released, exit well within Kubernetes' 30 s grace period.
+// On SIGTERM/SIGINT: the drain of server/drain.ts. On SIGHUP: the models folder read again,
+// the new set in place once its cards pass and it is warm; a bad folder is logged and the old set kept.
 import { createServer, type Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createTagmap, type Tagmap } from '../model/index.ts';
+import { createTagmap, ModelLoadError, type Tagmap } from '../model/index.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { drainOnSignals } from './drain.ts';
 import type { Lifecycle } from './routes/health.ts';
+import { httpServerTimeouts } from './timeouts.ts';
 import { webRouter } from './web.ts';
-
-/** Slow clients are cut off: whole request in 30 s, headers in 10 s; idle keep-alive sockets close after 5 s. */
-const TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
-/** Whatever is still running after this is cut off so the process exits before the 30 s SIGKILL. */
-const DRAIN_DEADLINE_MS = 20_000;
 
 function readConfig(): ServerConfig {
   try {
@@ -26,48 +23,49 @@ function readConfig(): ServerConfig {
 }
 
 function listen(server: Server, config: ServerConfig): Promise<void> {
-  Object.assign(server, TIMEOUTS);
+  Object.assign(server, httpServerTimeouts()); // slow clients are cut off: server/timeouts.ts
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
 }
 
-function drainOnSignals(server: Server, tagmap: Tagmap, lifecycle: Lifecycle, logger: Logger): void {
-  const drain = async (signal: string) => {
+function reloadOnSighup(tagmap: Tagmap, lifecycle: Lifecycle, logger: Logger): void {
+  process.on('SIGHUP', () => {
     if (lifecycle.draining) return;
-    lifecycle.draining = true;
-    logger.info({ signal }, 'draining: not ready, no new connections, finishing running requests');
-    setTimeout(() => {
-      logger.error('drain deadline passed; exiting with requests still open');
-      process.exit(1);
-    }, DRAIN_DEADLINE_MS).unref();
-    const closed = new Promise((resolve) => server.close(resolve));
-    // keep-alive sockets turn idle as their last responses go out; close them then, not after keepAliveTimeout
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    await tagmap.close();
-    await closed;
-    clearInterval(sweep);
-    logger.info('drained; bye');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void drain('SIGTERM'));
-  process.once('SIGINT', () => void drain('SIGINT'));
+    logger.info('SIGHUP: reloading the models folder');
+    tagmap.reload().catch((error: Error) => {
+      const kept = tagmap.models().map((m) => m.name);
+      logger.error({ err: error, kept }, `reload refused, still serving the old models: ${error.message}`);
+    });
+  });
+}
+
+/** A bad card, a missing or changed model.onnx: logged with the file, exit 1. */
+async function openModels(config: ServerConfig, logger: Logger): Promise<Tagmap> {
+  try {
+    return await createTagmap({
+      ...config.tagmap,
+      logger: { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
+    });
+  } catch (error) {
+    if (!(error instanceof ModelLoadError)) throw error;
+    logger.fatal({ file: error.file }, `the models could not be loaded: ${error.message}`);
+    process.exit(1);
+  }
 }
 
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel });
-  const tagmap = await createTagmap({
-    ...config.tagmap,
-    logger: { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
-  });
+  const tagmap = await openModels(config, logger);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const lifecycle: Lifecycle = { draining: false };
   const app = createApp({ tagmap, config, logger, registry, lifecycle, web: await webRouter() });
   const server = createServer(app);
   drainOnSignals(server, tagmap, lifecycle, logger);
+  reloadOnSighup(tagmap, lifecycle, logger);
   await listen(server, config);
   logger.info({ address: server.address() }, 'listening; loading and warming the models');
   try {

@@ -1,8 +1,9 @@
-// Prometheus metrics (prom-client) on a registry the caller owns: requests by route and status, latency,
+// Prometheus metrics (prom-client) on a registry the caller owns: requests by route, status and key, latency,
 // queue depth, inference time per model, and which execution provider runs.
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Tagmap } from '../model/index.ts';
+import { ANONYMOUS, callerKey } from './auth.ts';
 
 export interface ServerMetrics {
   /** counts and times every request under its route pattern */
@@ -14,8 +15,8 @@ export function createMetrics(registry: Registry, tagmap: Tagmap): ServerMetrics
   const registers = [registry];
   const requests = new Counter({
     name: 'tagmap_http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'],
+    help: 'HTTP requests by method, route, status and API key name (anonymous without one)',
+    labelNames: ['method', 'route', 'status', 'key'],
     registers,
   });
   const latency = new Histogram({
@@ -57,7 +58,9 @@ export function createMetrics(registry: Registry, tagmap: Tagmap): ServerMetrics
       // the matched pattern keeps the label set small; anything unmatched is one label
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       stop({ method: req.method, route });
-      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      // key names come from the keys file, so this label's values stay few too
+      const key = callerKey(res)?.name ?? ANONYMOUS;
+      requests.inc({ method: req.method, route, status: String(res.statusCode), key });
     });
     next();
   };

@@ -2,7 +2,7 @@
 // meant for generating clients: every operation has an operationId (the SDK method name), and `npm run
 // lint:openapi` holds it to Redocly's recommended rules (config and the reasons for exceptions: redocly.yaml).
 import { readFileSync } from 'node:fs';
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { RESULT_HEADERS, cardSchema } from '../model/index.ts';
 import { IMAGE_FIELD } from './image-input.ts';
@@ -62,9 +62,53 @@ const modelCard = cardSchema.safeExtend({ sha256: z.string().openapi({ descripti
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
 const binary = z.string().openapi({ format: 'binary' });
 
-function buildDocument() {
+/** What the document says of access: keys on or off, the probes that need none, whether a rate applies. */
+export interface ApiAccess {
+  keys: boolean;
+  /** paths, e.g. /healthz */
+  openRoutes: string[];
+  rateLimited: boolean;
+}
+
+const OPEN_ACCESS: ApiAccess = { keys: false, openRoutes: [], rateLimited: false };
+
+/** Either header carries the key (server/auth.ts). */
+const SECURITY_SCHEMES = {
+  bearerKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'an API key from `npm run key`: Authorization: Bearer KEY',
+  },
+  headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'the same key as X-API-Key: KEY' },
+} as const;
+
+const unauthorized = {
+  ...problem('no API key, or one not in the keys file (code unauthorized), with WWW-Authenticate'),
+  headers: z.object({ 'WWW-Authenticate': z.string().openapi({ example: 'Bearer realm="tagmap"' }) }),
+};
+const rateLimited = {
+  ...problem("over the caller's rate (code rate_limited)"),
+  headers: z.object({ 'Retry-After': z.string().openapi({ description: 'whole seconds to wait', example: '1' }) }),
+};
+
+function buildDocument(access: ApiAccess) {
   const registry = new OpenAPIRegistry();
-  registry.registerPath({
+  for (const [name, scheme] of access.keys ? Object.entries(SECURITY_SCHEMES) : [])
+    registry.registerComponent('securitySchemes', name, scheme);
+  // open routes are marked `security: []`; the others answer 401 and 429 when keys and rates are on
+  const registerPath = (route: RouteConfig) => {
+    const guarded = !access.openRoutes.includes(route.path);
+    registry.registerPath({
+      ...route,
+      ...(access.keys && !guarded && { security: [] }),
+      responses: {
+        ...route.responses,
+        ...(access.keys && guarded && { 401: unauthorized }),
+        ...(access.rateLimited && guarded && { 429: rateLimited }),
+      },
+    });
+  };
+  registerPath({
     method: 'get',
     path: '/v1/models',
     operationId: 'listModels',
@@ -76,7 +120,7 @@ function buildDocument() {
       },
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/models/{name}',
     operationId: 'getModel',
@@ -91,7 +135,7 @@ function buildDocument() {
       404: imageErrors[404],
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/tags',
     operationId: 'tagImage',
@@ -102,7 +146,7 @@ function buildDocument() {
       ...imageErrors,
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/parse',
     operationId: 'parseImage',
@@ -119,7 +163,7 @@ function buildDocument() {
       ...imageErrors,
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/classmap',
     operationId: 'getClassMap',
@@ -140,14 +184,14 @@ function buildDocument() {
   });
   // The three probes and GET /v1/models take no input (no parameters, no body; the query string is ignored), so
   // they answer no 4xx of their own: redocly.yaml exempts them from operation-4xx-response.
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/healthz',
     operationId: 'getHealth',
     summary: 'liveness',
     responses: { 200: { description: 'alive', content: json(responseSchemas.health) } },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/readyz',
     operationId: 'getReadiness',
@@ -157,7 +201,7 @@ function buildDocument() {
       503: { description: 'starting or draining (Retry-After)', content: json(responseSchemas.ready) },
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/metrics',
     operationId: 'getMetrics',
@@ -176,12 +220,17 @@ function buildDocument() {
         'Errors are RFC 9457 problem+json; an unknown path is a 404 with code not_found.',
     },
     servers: [{ url: '/', description: 'the server that serves this document (relative: it holds behind any host)' }],
-    // tagmap has no authentication: an empty requirement list says so (and satisfies security-defined)
-    security: [],
+    // keys off: an empty requirement list says so (and satisfies security-defined); on: either header will do
+    security: access.keys ? Object.keys(SECURITY_SCHEMES).map((name) => ({ [name]: [] })) : [],
   });
 }
 
-let document: ReturnType<typeof buildDocument> | undefined;
+const documents = new Map<string, ReturnType<typeof buildDocument>>();
 
-/** Built once, on first request. */
-export const openApiDocument = () => (document ??= buildDocument());
+/** Built once per kind of access, on first request. */
+export function openApiDocument(access: ApiAccess = OPEN_ACCESS) {
+  const id = JSON.stringify(access);
+  let document = documents.get(id);
+  if (!document) documents.set(id, (document = buildDocument(access)));
+  return document;
+}

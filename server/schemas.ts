@@ -99,6 +99,11 @@ export const responseSchemas = {
   problem: problemSchema,
   health: z.object({ status: z.literal('ok') }),
   ready: z
-    .object({ status: z.enum(['starting', 'ready', 'draining']), provider: z.string(), models: z.array(z.string()) })
+    .object({
+      status: z.enum(['starting', 'ready', 'draining']),
+      provider: z.string(),
+      models: z.array(z.string()).describe('every model in the folder'),
+      loaded: z.array(z.string()).describe('the models whose sessions are open now (TAGMAP_PRELOAD, TAGMAP_MODEL_TTL)'),
+    })
     .openapi('Readiness'),
 };

@@ -13,6 +13,7 @@ float16, each widened by a Cast to float32 in the graph: about half the size, in
 """
 import argparse
 import copy
+import hashlib
 import json
 from argparse import Namespace
 from datetime import datetime, timezone
@@ -206,6 +207,17 @@ def write_onnx(model, channels, path):
                       do_constant_folding=True)
 
 
+def pin_card(card, model_path):
+    """The card with the sha256 of model.onnx after its version: the server refuses a model.onnx that changed."""
+    pinned = {}
+    for key, value in card.items():
+        if key != 'sha256':
+            pinned[key] = value
+        if key == 'version':
+            pinned['sha256'] = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    return pinned
+
+
 def export(args):
     checkpoint = load_checkpoint(args.checkpoint, args.recipe)
     recipe = RECIPES.get(checkpoint['recipe'])
@@ -237,6 +249,7 @@ def export(args):
     out.mkdir(parents=True, exist_ok=True)
     write_onnx(model, net.in_channels, out / 'model.onnx')
     converted = store_float16(out / 'model.onnx') if args.weights == 'float16' else 0
+    card = pin_card(card, out / 'model.onnx')
     (out / 'card.json').write_text(json.dumps(card, indent=2) + '\n')
     (out / 'golden.json').write_text(json.dumps(golden, separators=(',', ':')) + '\n')
     check = (f'dense cells match the window classifier within {worst:.2g}' if worst is not None else

@@ -2,7 +2,8 @@
 
 Shaped like torchvision's references/classification/train.py: get_args_parser(), train_one_epoch(),
 evaluate(), main(args). Each epoch writes a checkpoint and the plots into --out; after the last epoch the
-recipe's test metrics are measured and stored in the checkpoint, where export finds them.
+recipe's test metrics are measured and stored in the checkpoint, where export finds them. Under torchrun
+(training/distributed.py) every rank trains its share in DistributedDataParallel and rank 0 alone logs and writes.
 """
 import argparse
 import math
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import distributed
 from .checkpoints import load_checkpoint, save_checkpoint
 from .errors import UsageError
 from .plots import plot_curves, plot_filters
@@ -29,7 +31,7 @@ def get_args_parser(add_help=True):
     parser.add_argument('--data', help='data set folder (default: the recipe\'s)')
     parser.add_argument('--out', help='output folder for checkpoints and plots (default runs/RECIPE)')
     parser.add_argument('--epochs', type=int, default=10)
-    parser.add_argument('--batch-size', type=int, default=128)
+    parser.add_argument('--batch-size', type=int, default=128, help='per process (under torchrun: per rank)')
     parser.add_argument('--lr', type=float, default=0.01, help='initial learning rate of SGD')
     parser.add_argument('--lr-decay', type=float, default=1000,
                         help='the learning rate falls by this factor by the end, along a cosine (default 1000)')
@@ -73,7 +75,7 @@ class Tally:
     """Running mean loss and error over the targets that count (not ignore_index)."""
 
     def __init__(self, ignore_index):
-        self.ignore_index, self.loss, self.wrong, self.count = ignore_index, 0.0, 0, 0
+        self.ignore_index, self.loss, self.wrong, self.count, self.samples = ignore_index, 0.0, 0, 0, 0
 
     def add(self, loss, logits, targets):
         valid = targets != self.ignore_index
@@ -81,19 +83,29 @@ class Tally:
         self.loss += float(loss) * count
         self.wrong += int(((logits.argmax(1) != targets) & valid).sum())
         self.count += count
+        self.samples += len(targets)
+
+    def sum_over_ranks(self, world):
+        """Every rank's sums added up, so that each reports the whole epoch or split."""
+        totals = distributed.sum_over_ranks([self.loss, self.wrong, self.count, self.samples], world)
+        self.loss, self.wrong, self.count, self.samples = totals
+        return self
 
     def summary(self):
         count = max(self.count, 1)
         return {'loss': self.loss / count, 'error': self.wrong / count}
 
 
-def train_one_epoch(net, recipe, criterion, optimizer, scheduler, loader, device, epoch, args):
-    net.train()
+def train_one_epoch(model, recipe, criterion, optimizer, scheduler, loader, device, epoch, args, world):
+    """model: distributed.wrap()'s module, whose forward is the recipe's outputs. Returns the tally of all ranks."""
+    model.train()
+    distributed.start_epoch(loader, epoch)
     tally = Tally(recipe.ignore_index)
-    bar = tqdm(loader, desc=f'epoch {epoch}', leave=False, disable=None, dynamic_ncols=True)
+    bar = tqdm(loader, desc=f'epoch {epoch}', leave=False, disable=None if world.is_main else True,
+               dynamic_ncols=True)
     for images, targets in bar:
         images, targets = images.to(device, non_blocking=True), targets.to(device, non_blocking=True)
-        logits = recipe.outputs(net, images)
+        logits = model(images)
         loss = criterion(logits, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -103,11 +115,12 @@ def train_one_epoch(net, recipe, criterion, optimizer, scheduler, loader, device
         bar.set_postfix(tally.summary(), refresh=False)
         if args.dry_run:
             break
-    return tally.summary()
+    return tally.sum_over_ranks(world)
 
 
 @torch.no_grad()
-def evaluate(net, recipe, criterion, loader, device, args):
+def evaluate(net, recipe, criterion, loader, device, args, world):
+    """Loss and error over the split; under torchrun each rank runs its part (the unwrapped net: no DDP sync)."""
     net.eval()
     tally = Tally(recipe.ignore_index)
     for images, targets in loader:
@@ -116,7 +129,7 @@ def evaluate(net, recipe, criterion, loader, device, args):
         tally.add(criterion(logits, targets), logits, targets)
         if args.dry_run:
             break
-    return tally.summary()
+    return tally.sum_over_ranks(world).summary()
 
 
 def pick_device(choice):
@@ -156,62 +169,87 @@ def main(args, argv=()):
     recipe = RECIPES[args.recipe]
     if args.threads:
         torch.set_num_threads(args.threads)
-    seed_everything(args.seed)
-    device = pick_device(args.device)
-    resumed = load_checkpoint(args.resume, recipe.name) if args.resume else None
+    world, device = distributed.init(pick_device(args.device), args.threads)
+    seed_everything(args.seed + world.rank)  # own dropout and augmentation per rank; DDP copies rank 0's weights
+    resumed = load_checkpoint(args.resume, recipe.name) if args.resume else None  # on the CPU, on every rank
     data = recipe.load_data(args)
     net = recipe.build_net(args, len(data.labels)).to(device)
     criterion = recipe.criterion(args, data).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
-    steps_per_epoch = 1 if args.dry_run else len(data.train)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_decay(args.epochs * steps_per_epoch, args.lr_decay))
+    train_batches = distributed.shard_training(data.train, world, args.seed)
+    steps_per_epoch = 1 if args.dry_run else len(train_batches)
+    schedule = cosine_decay(args.epochs * steps_per_epoch, args.lr_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     history, start = [], 0
     if resumed:
         net.load_state_dict(resumed['model'])
         optimizer.load_state_dict(resumed['optimizer'])
         scheduler.load_state_dict(resumed['scheduler'])
         history, start = resumed['history'], resumed['epoch']
+        # the saved step count is per rank of the saved run: another world size has other steps per epoch
+        scheduler.last_epoch = start * steps_per_epoch
+        for group, base_lr in zip(optimizer.param_groups, scheduler.base_lrs):
+            group['lr'] = base_lr * schedule(scheduler.last_epoch)
     if args.test_only:
-        print(f'test {recipe.test_metrics(net.eval(), data, args, device)}')
-        return
+        if world.is_main:
+            print(f'test {recipe.test_metrics(net.eval(), data, args, device)}')
+        return distributed.finish(world)
+    if start >= args.epochs:
+        raise UsageError(f'nothing to do: the checkpoint already has {start} epochs; ask for more with --epochs')
 
-    out = Path(args.out)
     print(f'training {recipe.name}: window {net.window}, stride {net.stride}, '
-          f'{sum(p.numel() for p in net.parameters())} parameters, on {describe_device(device)}; output in {out}')
-    checkpoint = None
+          f'{sum(p.numel() for p in net.parameters())} parameters, on {describe_device(device)}, '
+          f'{world.describe()}, batch {args.batch_size} per process ({args.batch_size * world.size} in all); '
+          f'output in {args.out}', flush=True)
+    fit(recipe, args, argv, world, net, criterion, optimizer, scheduler, data, train_batches, history, start)
+    distributed.finish(world)
+
+
+def fit(recipe, args, argv, world, net, criterion, optimizer, scheduler, data, train_batches, history, start):
+    """Epochs start + 1 to args.epochs, then the test metrics; rank 0 writes the checkpoints and plots."""
+    out, device = Path(args.out), world.device
+    model = distributed.wrap(net, recipe.outputs, world)
+    val_batches = distributed.shard_evaluation(data.val, world)
     for epoch in range(start + 1, args.epochs + 1):
         started = time.time()
-        train = train_one_epoch(net, recipe, criterion, optimizer, scheduler, data.train, device, epoch, args)
-        val = evaluate(net, recipe, criterion, data.val, device, args)
+        train = train_one_epoch(model, recipe, criterion, optimizer, scheduler, train_batches, device, epoch, args,
+                                world)
+        train_seconds = time.time() - started
+        train = {**train.summary(), 'images_per_second': train.samples / max(train_seconds, 1e-9)}
+        val = evaluate(net, recipe, criterion, val_batches, device, args, world)
         history.append({'epoch': epoch, 'train_loss': train['loss'], 'train_error': train['error'],
                         'val_loss': val['loss'], 'val_error': val['error'], 'seconds': time.time() - started,
-                        'lr': optimizer.param_groups[0]['lr']})
+                        'lr': optimizer.param_groups[0]['lr'], 'world_size': world.size,
+                        'train_images_per_second': train['images_per_second']})
         print(f"epoch {epoch}/{args.epochs}: train loss {train['loss']:.4f} error {train['error']:.4f}, "
-              f"val loss {val['loss']:.4f} error {val['error']:.4f} ({history[-1]['seconds']:.0f} s)", flush=True)
+              f"val loss {val['loss']:.4f} error {val['error']:.4f} ({history[-1]['seconds']:.0f} s, "
+              f"{train['images_per_second']:.0f} training images/s)", flush=True)
+        if not world.is_main:
+            continue
         if recipe.val_metrics:
             history[-1]['val_metrics'] = recipe.val_metrics(net, data, args, device)
             print(f"epoch {epoch}/{args.epochs}: val {history[-1]['val_metrics']}", flush=True)
-        checkpoint = make_checkpoint(recipe, args, argv, net, optimizer, scheduler, epoch, history, data, device)
+        checkpoint = make_checkpoint(recipe, args, argv, net, optimizer, scheduler, epoch, history, data, world)
         save_checkpoint(checkpoint, out)
         plot_curves(history, out / 'curves.png')
         plot_filters(net, out / 'filters.png')
 
-    if checkpoint is None:
-        raise UsageError(f'nothing to do: the checkpoint already has {start} epochs; ask for more with --epochs')
-    checkpoint['metrics'] = {'test': recipe.test_metrics(net.eval(), data, args, device)}
-    save_checkpoint(checkpoint, out)
-    print(f"test {checkpoint['metrics']['test']}; checkpoint {out / 'checkpoint.pt'}")
+    if world.is_main:
+        checkpoint['metrics'] = {'test': recipe.test_metrics(net.eval(), data, args, device)}
+        save_checkpoint(checkpoint, out)
+        print(f"test {checkpoint['metrics']['test']}; checkpoint {out / 'checkpoint.pt'}")
 
 
-def make_checkpoint(recipe, args, argv, net, optimizer, scheduler, epoch, history, data, device):
+def make_checkpoint(recipe, args, argv, net, optimizer, scheduler, epoch, history, data, world):
+    """net: the unwrapped module, so that the weights load in one process or under DDP alike (no 'module.')."""
     return {
         'recipe': recipe.name, 'args': vars(args), 'epoch': epoch, 'history': history,
         'model': net.state_dict(), 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
         'labels': data.labels, 'input': data.input,
         'geometry': {'window': net.window, 'stride': net.stride},
         'command': shlex.join(['python3', '-m', 'training', 'train', *argv]),
-        'device': describe_device(device), 'commit': git_commit(), 'torch': torch.__version__,
-        'dry_run': args.dry_run, 'metrics': {},
+        'device': describe_device(world.device), 'world_size': world.size, 'commit': git_commit(),
+        'torch': torch.__version__, 'dry_run': args.dry_run, 'metrics': {},
     }
 
 

@@ -1,5 +1,6 @@
 // The page's calls to tagmap's HTTP API (same origin only). Failures become ProblemErrors carrying the
-// problem+json `code`, so the page can explain them in plain words.
+// problem+json `code`, so the page can explain them in plain words. An API key, once the user gives one, goes
+// with every call as `Authorization: Bearer KEY`; it is kept in sessionStorage, so for this tab only.
 import type {
   ClassMapResult,
   ModelList,
@@ -33,14 +34,28 @@ async function problemOf(response: Response): Promise<ProblemError> {
   return new ProblemError({ code: `http_${response.status}`, status: response.status, detail: response.statusText });
 }
 
+const KEY_ITEM = 'tagmap.apiKey';
+
+export const saveApiKey = (key: string) => sessionStorage.setItem(KEY_ITEM, key);
+
+function withKey(init: RequestInit): RequestInit {
+  const key = sessionStorage.getItem(KEY_ITEM);
+  if (!key) return init;
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${key}`);
+  return { ...init, headers };
+}
+
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(path, withKey(init));
   } catch (error) {
     if (init.signal?.aborted) throw error;
     throw new ProblemError({ code: 'network', status: 0, detail: String(error) });
   }
+  // a key the server refuses is forgotten, so that the page asks again
+  if (response.status === 401) sessionStorage.removeItem(KEY_ITEM);
   if (!response.ok) throw await problemOf(response);
   return response;
 }

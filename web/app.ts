@@ -2,10 +2,12 @@
 // for scene models, the scene map; tags are previewed on hover or focus and chosen by click or Enter.
 import type { Tag, Timings } from '../model/contract/index.ts';
 import {
+  ProblemError,
   fetchModels,
   requestClassMap,
   requestScene,
   requestTags,
+  saveApiKey,
   type ClassMap,
   type ImageSource,
   type TagResult,
@@ -17,6 +19,8 @@ import { Stage } from './stage.ts';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = byId<HTMLFormElement>('request');
+const keyForm = byId<HTMLFormElement>('key-form');
+const keyInput = byId<HTMLInputElement>('api-key');
 const modelSelect = byId<HTMLSelectElement>('model');
 const urlInput = byId<HTMLInputElement>('url');
 const fileInput = byId<HTMLInputElement>('file');
@@ -81,6 +85,10 @@ function tell(text: string, detail = ''): void {
 function showError(error: unknown): void {
   const { text, detail } = explain(error);
   tell(text, detail);
+  if (error instanceof ProblemError && error.problem.code === 'unauthorized') {
+    keyForm.hidden = false;
+    keyInput.focus();
+  }
 }
 
 function showTags(result: TagResult, isScene: boolean): void {
@@ -214,6 +222,22 @@ document.addEventListener('drop', (event) => {
   chooseFile(files[0]);
 });
 
-fetchModels().then((list) => {
-  choices = fillModels(modelSelect, byId('model-about'), list);
-}, showError);
+const loadModels = () =>
+  fetchModels().then((list) => {
+    choices = fillModels(modelSelect, byId('model-about'), list);
+  }, showError);
+
+// the key is tried at once: the models load if they had not, and the image that was refused is sent again
+keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = keyInput.value.trim();
+  if (!key) return;
+  saveApiKey(key);
+  keyInput.value = '';
+  keyForm.hidden = true;
+  errorBox.hidden = true;
+  if (choices.length === 0) void loadModels();
+  else if (input) void analyse(input.source, input.name);
+});
+
+void loadModels();

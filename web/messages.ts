@@ -18,6 +18,8 @@ const PLAIN: Record<string, string> = {
   shutting_down: 'The server is restarting. Try again in a few seconds.',
   unknown_model: 'That model is not available any more. Reload the page to see the current list.',
   network: 'The tagmap server could not be reached. Check that it is running, then try again.',
+  unauthorized: 'This server needs an API key: enter yours above. It is kept for this tab only.',
+  rate_limited: 'Too many requests with this key. Wait a moment, then try again.',
 };
 
 /** Refusals of the request itself, where the server's words are the explanation. */

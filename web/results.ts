@@ -174,7 +174,8 @@ export function renderRun(
         'dd',
         '',
         element('strong', '', ms(t.totalMs)),
-        ` (decode ${ms(t.decodeMs)}, queue ${ms(t.queueMs)}, inference ${ms(t.inferMs)}, post ${ms(t.postMs)})`,
+        ` (${t.loadMs > 0 ? `model load ${ms(t.loadMs)}, ` : ''}decode ${ms(t.decodeMs)}, queue ${ms(t.queueMs)}, ` +
+          `inference ${ms(t.inferMs)}, post ${ms(t.postMs)})`,
       ),
     ]),
   );

@@ -92,6 +92,11 @@ export const cardSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and -'),
     version: z.string().min(1),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits')
+      .optional()
+      .describe('sha256 of model.onnx, pinned: a model.onnx with another hash stops start-up'),
     description: z.string().min(1),
     license: z.string().min(1),
     source: z.discriminatedUnion('kind', [trainedSourceSchema, importedSourceSchema]),

@@ -25,6 +25,7 @@ export const planSchema = z
 
 export const timingsSchema = z
   .object({
+    loadMs: z.number().describe('waiting for the model to be loaded and warmed in the workers (0 when it already was)'),
     decodeMs: z.number().describe('decoding and resizing on the main thread'),
     queueMs: z.number().describe('waiting for a free worker (and moving buffers)'),
     inferMs: z.number().describe("inside onnxruntime's session.run, all passes"),
@@ -150,6 +151,11 @@ export const modelSummarySchema = z
     labels: z.number().describe('how many labels'),
     window: z.number(),
     default: z.boolean(),
+    loaded: z
+      .boolean()
+      .describe(
+        'its sessions are open in the workers now; false: loaded on first use (TAGMAP_PRELOAD, TAGMAP_MODEL_TTL)',
+      ),
   })
   .meta({ id: 'ModelSummary' });
 

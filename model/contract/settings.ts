@@ -6,6 +6,11 @@ import { LIMITS, maxSideSchema, wholeNumber } from './options.ts';
 
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 
+/** the modelTtl key for every model that has no entry of its own */
+export const ALL_MODELS = '*';
+/** a week: longer idle times are as good as never */
+const MAX_TTL_SECONDS = 604_800;
+
 /** sharp's own limit is 268 MP; ours stays far below it by default */
 const SHARP_PIXEL_LIMIT = 268_402_689;
 
@@ -24,6 +29,21 @@ export const settingsFields = {
       'the models a tag request that names none combines: a tagger with a photo vocabulary first, then scene ' +
         'parsers whose masks add labels (e.g. person); default: imagenet and voc when both are loaded, else ' +
         'the default model alone',
+    ),
+  preload: z
+    .array(z.string().min(1).max(LIMITS.modelName.max))
+    .min(1)
+    .max(64)
+    .describe(
+      'the models opened and warmed in every worker at start (readiness waits for them); the rest load on first ' +
+        'use; default: every model',
+    ),
+  modelTtl: z
+    .record(z.string().min(1).max(LIMITS.modelName.max), wholeNumber(0, MAX_TTL_SECONDS))
+    .default({})
+    .describe(
+      'seconds a model may stay idle before its sessions are released in every worker (0: never), by model name; ' +
+        `the key "${ALL_MODELS}" sets it for the models not named; default: never`,
     ),
   device: z
     .enum(DEVICES)
@@ -62,6 +82,7 @@ export const settingsSchema = z.strictObject({
   modelsDir: settingsFields.modelsDir.optional(),
   defaultModel: settingsFields.defaultModel.optional(),
   tagModels: settingsFields.tagModels.optional(),
+  preload: settingsFields.preload.optional(),
   workers: settingsFields.workers.optional(),
   threadsPerWorker: settingsFields.threadsPerWorker.optional(),
 });
@@ -76,9 +97,10 @@ export interface TagmapLogger {
 }
 
 /** Every setting filled in, as createTagmap() runs with it. */
-export type TagmapConfig = Required<Omit<z.output<typeof settingsSchema>, 'defaultModel' | 'tagModels'>> & {
+export type TagmapConfig = Required<Omit<z.output<typeof settingsSchema>, 'defaultModel' | 'tagModels' | 'preload'>> & {
   defaultModel?: string;
   tagModels?: string[];
+  preload?: string[];
   /** where start-up facts go (provider, CUDA fallback reason); default: warnings to the console */
   logger?: TagmapLogger;
 };

@@ -5,4 +5,5 @@ export { importModel } from './importer.ts';
 export { decodeModel, encodeModel } from './onnx-file.ts';
 export { dequantizeModel, isQuantized } from './quantized/dequantize-graph.ts';
 export { originalReference } from './original-reference.ts';
+export { pinModelFolder } from './pin.ts';
 export { formatChecks, ModelRunner, verifyModel } from './verify.ts';

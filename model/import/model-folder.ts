@@ -1,11 +1,12 @@
 // What every import's card begins with, and the end of every import: the checks must all pass (else nothing is
 // written), their differences become the card's import-check metrics, and the folder gets model.onnx, card.json,
-// golden.json and any vocabulary.
+// golden.json and any vocabulary, the card pinning the model's sha256.
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Card, Golden } from '../contract/card.ts';
 import { ImportError } from './import-error.ts';
+import { pinnedCard } from './pin.ts';
 import type { ImportOptions, ImportResult } from './importer.ts';
 import { formatChecks, type Check } from './verify.ts';
 
@@ -31,8 +32,9 @@ export function writeModelFolder(
   out: string,
   parts: { model: Uint8Array; card: Card; golden: Golden; vocabulary?: Buffer; checks: Check[] },
 ): ImportResult {
-  const { card, checks } = parts;
+  const { checks } = parts;
   if (checks.some((check) => !check.ok)) throw new ImportError(`verification failed:\n${formatChecks(checks)}`);
+  const card = pinnedCard(parts.card, parts.model);
   card.metrics = {
     'import-check': Object.fromEntries(
       checks.filter((c) => c.maxAbsDiff !== undefined).map((c) => [c.name, c.maxAbsDiff!]),

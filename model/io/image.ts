@@ -89,7 +89,9 @@ export async function readHeader(bytes: Buffer, maxPixels: number): Promise<Imag
     throw new TagmapError('unsupported_media', describeUnsupported(bytes), { accepted: [...ACCEPTED_FORMATS] });
   let header: Metadata;
   try {
-    header = await sharp(bytes, { pages: 1, page: 0 }).metadata();
+    // the header only: no pixels are allocated, so sharp's own pixel limit must not turn a huge claimed size
+    // into undecodable_image before ours names it
+    header = await sharp(bytes, { pages: 1, page: 0, limitInputPixels: false }).metadata();
   } catch (error) {
     throw undecodable(format, error);
   }

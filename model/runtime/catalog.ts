@@ -12,7 +12,7 @@ export interface Catalog {
   defaultName: string;
   named(name: string): ModelEntry;
   pick(name: string | undefined, task?: CardTask): ModelEntry;
-  summaries(): ModelSummary[];
+  summaries(isLoaded: (name: string) => boolean): ModelSummary[];
 }
 
 export function createCatalog(entries: ModelEntry[], wantedDefault?: string): Catalog {
@@ -47,7 +47,7 @@ export function createCatalog(entries: ModelEntry[], wantedDefault?: string): Ca
     return fallback;
   }
 
-  const summaries = (): ModelSummary[] =>
+  const summaries = (isLoaded: (name: string) => boolean): ModelSummary[] =>
     entries.map((e) => ({
       name: e.name,
       version: e.card.version,
@@ -57,6 +57,7 @@ export function createCatalog(entries: ModelEntry[], wantedDefault?: string): Ca
       labels: e.card.labels.length,
       window: e.card.geometry.window,
       default: e.name === defaultName,
+      loaded: isLoaded(e.name),
     }));
 
   return { entries, defaultName, named, pick, summaries };

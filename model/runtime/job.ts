@@ -17,15 +17,35 @@ export interface WorkerModel {
 
 export interface WorkerInit {
   models: WorkerModel[];
+  /** the models each worker opens and warms before it says ready; the others it opens when told or asked */
+  preload: string[];
+  /** the BroadcastChannel on which the pool sends every worker its ModelCommands */
+  channel: string;
   device: Device;
   intraOpThreads: number;
 }
 
-/** Posted by each worker once its sessions are open and warmed. */
+/** Posted by each worker once its preload sessions are open and warmed. */
 export interface WorkerReady {
   kind: 'tagmap-worker-ready';
+  threadId: number;
   provider: Provider;
   fallbackReason?: string;
+}
+
+/** Sent to every worker at once: open and warm a model's session, or release it. */
+export interface ModelCommand {
+  kind: 'load' | 'unload';
+  id: number;
+  model: string;
+}
+
+/** Each worker's answer to a ModelCommand. */
+export interface CommandDone {
+  kind: 'tagmap-worker-done';
+  id: number;
+  threadId: number;
+  error?: string;
 }
 
 interface ScaleInput {
@@ -50,6 +70,8 @@ export interface InferResult {
   grid: CellGrid;
   labels?: Uint8Array | Uint16Array;
   provider: Provider;
+  /** time this job waited for the worker to open the model (0 unless the worker had not loaded it) */
+  openMs: number;
   /** time inside session.run, summed over passes */
   runMs: number;
   /** time in the worker, tensors and post-processing included */

@@ -1,5 +1,6 @@
 // The model registry: every folder of the models directory holds model.onnx and card.json. A bad card or a
-// missing model stops start-up with an error that names the file and the field.
+// missing model stops start-up with an error that names the file and the field, and so does a model.onnx whose
+// sha256 is not the one its card pins.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -44,8 +45,15 @@ async function loadModel(dir: string): Promise<ModelEntry> {
   const info = await stat(modelPath).catch(() => undefined);
   if (!info?.isFile())
     throw new ModelLoadError(modelPath, 'missing: every model folder needs model.onnx next to card.json');
+  const sha256 = await sha256Of(modelPath);
+  if (card.sha256 !== undefined && card.sha256 !== sha256)
+    throw new ModelLoadError(
+      modelPath,
+      `sha256 ${sha256} is not the ${card.sha256} that ${cardFile} pins: the file changed after its card was ` +
+        'written (restore it, or pin the new hash with npm run pin-model)',
+    );
   const vocabulary = card.vocabulary ? await readVocabulary(dir, card) : undefined;
-  return { name: card.name, dir, modelPath, card, sha256: await sha256Of(modelPath), vocabulary };
+  return { name: card.name, dir, modelPath, card, sha256, vocabulary };
 }
 
 async function readVocabulary(dir: string, card: Card): Promise<LoadedVocabulary> {

@@ -1,12 +1,15 @@
 // The inference pool: piscina worker threads, each owning its own onnxruntime sessions (session.run blocks
 // the thread that calls it, so the main thread never does). Admission is bounded: at most workers +
 // maxQueue jobs are taken at once, the rest are refused at once with 'overloaded'.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { TagmapError } from '../contract/errors.ts';
 import type { InferJob, InferResult, WorkerInit, WorkerReady } from './job.ts';
 import type { Provider } from './ort.ts';
+import { WorkerCommands } from './worker-commands.ts';
 
-export interface PoolOptions extends WorkerInit {
+export interface PoolOptions extends Omit<WorkerInit, 'channel'> {
   workers: number;
   maxQueue: number;
   /** called once with the reason when device=auto fell back from CUDA to the CPU */
@@ -15,10 +18,12 @@ export interface PoolOptions extends WorkerInit {
   onWorkerError?: (error: Error) => void;
 }
 
+// `npm run build` bundles worker.ts as dist/worker-entry.mjs, next to the bundled server, so this finds it there
 const workerFile = new URL('./worker-entry.mjs', import.meta.url).href;
 
 export class InferencePool {
   private readonly piscina: Piscina<InferJob, InferResult>;
+  private readonly commands: WorkerCommands;
   private readonly capacity: number;
   private admitted = 0;
   private closing = false;
@@ -28,6 +33,7 @@ export class InferencePool {
 
   constructor(private readonly options: PoolOptions) {
     this.capacity = options.workers + options.maxQueue;
+    const channel = `tagmap-pool-${randomUUID()}`;
     this.piscina = new Piscina({
       filename: workerFile,
       minThreads: options.workers,
@@ -39,12 +45,17 @@ export class InferencePool {
       // sustained load the job second in line is passed over again and again (seconds of queueMs with one
       // worker at 35 ms a job). Strict FIFO keeps every wait near (jobs ahead) x (time per job).
       stricterFIFO: true,
+      // an idle worker waits for jobs without blocking its event loop, so that load and unload commands reach it
+      atomics: 'async',
       workerData: {
         models: options.models,
+        preload: options.preload,
+        channel,
         device: options.device,
         intraOpThreads: options.intraOpThreads,
       } satisfies WorkerInit,
     });
+    this.commands = new WorkerCommands(this.piscina, channel);
     this.ready = this.waitForWorkers();
     // without a listener, an 'error' event from piscina would end the process
     this.piscina.on('error', (error: Error) => {
@@ -120,11 +131,23 @@ export class InferencePool {
     }
   }
 
+  /** Opens and warms (load) or releases (unload) a model's session in every worker. */
+  command(kind: 'load' | 'unload', model: string): Promise<void> {
+    return this.commands.send(kind, model);
+  }
+
+  /** Closes once every admitted request has finished: a pool that a reload replaced. */
+  async retire(): Promise<void> {
+    while (this.admitted > 0 && !this.closing) await sleep(50);
+    await this.close();
+  }
+
   /** Stops taking work, lets running jobs finish, rejects queued ones, then ends the threads. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     this.abandonWarmUp(new TagmapError('shutting_down', 'closed before the models were warmed'));
+    this.commands.close();
     await this.piscina.close({ force: true });
   }
 }

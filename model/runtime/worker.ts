@@ -1,24 +1,27 @@
-// An inference worker thread (piscina): owns one onnxruntime session per model, opened and warmed when
-// the thread starts, and turns resized pixels into a fused class map (and a label map when asked).
+// An inference worker thread (piscina): owns one onnxruntime session per model, the preload set opened and
+// warmed when the thread starts, the others when the pool says so (or a job needs one), each released again when
+// the pool says so; turns resized pixels into a fused class map (and a label map when asked).
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { fuse, resample, stitch, type DenseMap } from './densemap.ts';
-import type { InferJob, InferResult, WorkerInit, WorkerModel, WorkerReady } from './job.ts';
+import type { CommandDone, InferJob, InferResult, ModelCommand, WorkerInit, WorkerModel, WorkerReady } from './job.ts';
 import { labelMap } from './labelmap.ts';
 import { openSession, runSession, type OpenedSession } from './ort.ts';
 import { cellGridOf } from './layout.ts';
 import { buildTensor } from './tensor.ts';
 
-const init = workerData as WorkerInit;
-const sessions = new Map<string, { model: WorkerModel; opened: OpenedSession }>();
+interface Session {
+  model: WorkerModel;
+  opened: OpenedSession;
+}
 
-async function runPass(
-  entry: { model: WorkerModel; opened: OpenedSession },
-  data: Float32Array,
-  width: number,
-  height: number,
-): Promise<DenseMap> {
+const init = workerData as WorkerInit;
+const models = new Map(init.models.map((model) => [model.name, model]));
+/** open or opening sessions, by model name */
+const sessions = new Map<string, Promise<Session>>();
+
+async function runPass(entry: Session, data: Float32Array, width: number, height: number): Promise<DenseMap> {
   const { model, opened } = entry;
   const out = await runSession(
     opened.session,
@@ -36,19 +39,50 @@ async function runPass(
   return { data: scores, classes: dims[1], rows: dims[2], cols: dims[3] };
 }
 
-async function openAndWarm(model: WorkerModel) {
+async function openAndWarm(model: WorkerModel): Promise<Session> {
   const opened = await openSession(model.path, { device: init.device, intraOpThreads: init.intraOpThreads });
   const entry = { model, opened };
   const side = Math.max(model.geometry.window, model.input.minSide);
   await runPass(entry, new Float32Array(model.input.channels * side * side), side, side);
-  sessions.set(model.name, entry);
-  return opened;
+  return entry;
 }
 
+function sessionFor(name: string): Promise<Session> {
+  const open = sessions.get(name);
+  if (open) return open;
+  const model = models.get(name);
+  if (!model) return Promise.reject(new Error(`worker has no model "${name}"`));
+  const opening = openAndWarm(model);
+  sessions.set(name, opening);
+  opening.catch(() => sessions.get(name) === opening && sessions.delete(name));
+  return opening;
+}
+
+async function release(name: string): Promise<void> {
+  const open = sessions.get(name);
+  if (!open) return;
+  sessions.delete(name);
+  await (await open).opened.session.release();
+}
+
+const commands = new BroadcastChannel(init.channel);
+commands.unref();
+commands.onmessage = async (event) => {
+  const command = (event as { data: ModelCommand }).data;
+  const done: CommandDone = { kind: 'tagmap-worker-done', id: command.id, threadId };
+  try {
+    await (command.kind === 'load' ? sessionFor(command.model) : release(command.model));
+  } catch (error) {
+    done.error = error instanceof Error ? error.message : String(error);
+  }
+  parentPort?.postMessage(done);
+};
+
 const opened = [];
-for (const model of init.models) opened.push(await openAndWarm(model));
+for (const name of init.preload) opened.push((await sessionFor(name)).opened);
 const ready: WorkerReady = {
   kind: 'tagmap-worker-ready',
+  threadId,
   provider: opened[0]?.provider ?? 'cpu',
   fallbackReason: opened[0]?.fallbackReason,
 };
@@ -61,8 +95,10 @@ function transfer<T extends object>(value: T, buffers: ArrayBufferLike[]) {
 
 export default async function infer(job: InferJob) {
   const started = performance.now();
-  const entry = sessions.get(job.model);
-  if (!entry) throw new Error(`worker has no session for model "${job.model}"`);
+  // the pool loads a model in every worker before sending it jobs; a worker started since (after a crash) opens it here
+  const wasOpen = sessions.has(job.model);
+  const entry = await sessionFor(job.model);
+  const openMs = wasOpen ? 0 : performance.now() - started;
   const { model } = entry;
   let runMs = 0;
 
@@ -109,6 +145,7 @@ export default async function infer(job: InferJob) {
     grid: finest.grid,
     labels,
     provider: entry.opened.provider,
+    openMs,
     runMs,
     workerMs: performance.now() - started,
   };

@@ -47,9 +47,18 @@ function namesFor(models: ModelEntry[], options: TagOptions) {
 }
 
 /** Every allowed label scored, thresholds off: the combination applies them after joining. */
-function everyLabel(request: ResolvedTag) {
+/**
+ * The request for a model's share of a combined answer: every label may be a tag, whatever the topK, since the
+ * join and its thresholds come after. A label in `open` (every label when not given) is scored whatever its
+ * score, as a joined label's evidence; the others' floor stays their threshold (and minScore), which the joined
+ * answer applies to them anyway, so that most of a thousand labels need no pooling.
+ */
+function everyLabel(request: ResolvedTag, open?: Set<string>) {
   const photo = request.photo!;
-  const labels = photo.labels.map((label) => ({ ...label, threshold: 0 }));
+  const labels = photo.labels.map((label) => ({
+    ...label,
+    threshold: !open || open.has(label.name) ? 0 : Math.max(request.minScore, label.threshold),
+  }));
   return { ...request, topK: Math.max(1, labels.length), minScore: 0, photo: { ...photo, labels } };
 }
 
@@ -96,13 +105,14 @@ interface Runs {
 /** The tagger's tags, then each parser's mask tags that pass their gates, joined by label name. */
 function joined({ tagger, parsers }: Runs, gates: number[][]): Map<string, Candidate> {
   const { card } = tagger.ran.entry;
+  const parserLabels = new Set(parsers.flatMap(({ request }) => request.photo!.labels.map((label) => label.name)));
   const { tags, sums } = photoTagsAndSums(
     denseOf(tagger.ran),
     card.output.kind,
     tagger.ran.result.grid,
     tagger.ran.plan.image,
     card.labels,
-    everyLabel(tagger.request),
+    everyLabel(tagger.request, parserLabels),
     gates,
   );
   const thresholds = new Map(tagger.request.photo!.labels.map((l) => [l.name, l.threshold]));
@@ -198,14 +208,22 @@ export async function combinedTags(
     .sort((a, b) => b.score - a.score)
     .slice(0, taggerRequest.topK);
   const rans = [taggerRan, ...parserRans];
-  const sum = (key: 'decodeMs' | 'queueMs' | 'inferMs') => rans.reduce((total, r) => total + r.timings[key], 0);
+  const sum = (key: 'loadMs' | 'decodeMs' | 'queueMs' | 'inferMs') =>
+    rans.reduce((total, r) => total + r.timings[key], 0);
   const totalMs = performance.now() - started;
-  const [decodeMs, queueMs, inferMs] = [sum('decodeMs'), sum('queueMs'), sum('inferMs')];
+  const [loadMs, decodeMs, queueMs, inferMs] = [sum('loadMs'), sum('decodeMs'), sum('queueMs'), sum('inferMs')];
   return {
     model: modelRefOf(models.tagger),
     models: rans.map((r) => modelRefOf(r.entry)),
     plan: taggerRan.plan,
-    timings: { decodeMs, queueMs, inferMs, postMs: Math.max(0, totalMs - decodeMs - queueMs - inferMs), totalMs },
+    timings: {
+      loadMs,
+      decodeMs,
+      queueMs,
+      inferMs,
+      postMs: Math.max(0, totalMs - loadMs - decodeMs - queueMs - inferMs),
+      totalMs,
+    },
     tags,
   };
 }

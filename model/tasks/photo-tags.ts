@@ -6,7 +6,7 @@ import type { Tag } from '../contract/results.ts';
 import type { DenseMap } from '../runtime/densemap.ts';
 import type { CellGrid } from '../runtime/layout.ts';
 import type { LoadedVocabulary, VocabularyLabel } from '../runtime/vocabulary.ts';
-import { placeOf, scoringOf, type TagRequest } from './tag-scores.ts';
+import { bestByBound, placeOf, scoringOf, type TagRequest } from './tag-scores.ts';
 
 /** How many raw classes a photo tag lists. */
 const CLASSES_SHOWN = 5;
@@ -44,7 +44,13 @@ export function photoTagsAndSums(
   request: PhotoRequest,
   sets: number[][],
 ): { tags: Tag[]; sums: number[] } {
-  const { cells, plane, used, logitMean, overCells, classScore } = scoringOf(map, kind, grid, image, request.pool);
+  const { cells, plane, used, logitMean, overCells, classScore, boundOf } = scoringOf(
+    map,
+    kind,
+    grid,
+    image,
+    request.pool,
+  );
 
   const sumOf = (members: number[]): Float32Array => {
     if (members.length === 1) return plane(members[0]);
@@ -71,18 +77,20 @@ export function photoTagsAndSums(
   }
   const coverageOf = (p: Float32Array) => used.reduce((n, c) => n + (p[c] >= bestSum[c] ? 1 : 0), 0) / used.length;
 
-  const kept = request.photo.labels
-    .map((label) => {
-      const p = summed(label);
-      return { label, p, score: scoreOf(label, p) };
-    })
-    .filter((t) => t.score >= Math.max(request.minScore, t.label.threshold))
-    .map((t) => ({ ...t, coverage: coverageOf(t.p) }))
-    .filter((t) => t.coverage >= (t.label.minCoverage ?? 0))
-    .sort((a, b) => b.score - a.score || b.label.priority - a.label.priority)
-    .slice(0, request.topK);
+  const kept = bestByBound(
+    request.photo.labels.map((label) => ({ label, p: summed(label) })),
+    {
+      topK: request.topK,
+      bound: ({ label, p }) => (logitMean ? scoreOf(label, p) : boundOf(p)),
+      score: ({ label, p }) => scoreOf(label, p),
+      floor: ({ label }) => Math.max(request.minScore, label.threshold),
+      keep: ({ label, p }) => coverageOf(p) >= (label.minCoverage ?? 0),
+      tie: (a, b) => b.label.priority - a.label.priority,
+    },
+  );
 
-  const tags = kept.map(({ label, p, score, coverage }): Tag => {
+  const tags = kept.map(({ item: { label, p }, score }): Tag => {
+    const coverage = coverageOf(p);
     const classes = label.members
       .map((id) => ({ label: labels[id].name, id, score: classScore(id) }))
       .sort((a, b) => b.score - a.score)

@@ -189,7 +189,57 @@ export function scoringOf(
   /** a plane pooled over the used cells (any pooling but logit-mean) */
   const overCells = (p: Float32Array) => pooled(p, used, pool as ProbabilityPooling, scratch);
   const classScore = (id: number) => (logitMean ? logitMean[id] : overCells(plane(id)));
-  return { cells, probs, plane, used, logitMean, overCells, classScore };
+  /** an upper bound of overCells(p): every probability pooling is at most the plane's largest used value */
+  const boundOf = (p: Float32Array) => {
+    let best = -Infinity;
+    for (const c of used) if (p[c] > best) best = p[c];
+    return best;
+  };
+  return { cells, probs, plane, used, logitMean, overCells, classScore, boundOf };
+}
+
+export interface Ranked<T> {
+  item: T;
+  score: number;
+}
+
+export interface Ranking<T> {
+  topK: number;
+  /** an upper bound of score(item), cheaper to compute */
+  bound: (item: T) => number;
+  score: (item: T) => number;
+  /** the least score an item may keep; an item whose bound is below it is never scored */
+  floor: (item: T) => number;
+  /** any further test once the score is known (a coverage) */
+  keep?: (item: T, score: number) => boolean;
+  /** orders equal scores (then the items' order does) */
+  tie?: (a: T, b: T) => number;
+}
+
+/**
+ * The `topK` best items at or above their floor, highest score first, as scoring every item, filtering and
+ * sorting would give them, but scoring only those that can still be among them. Items go in order of an upper
+ * bound of their score: one whose bound is under its floor is skipped, and once topK are kept, the first whose
+ * bound is under the K-th score ends the search. Pooling a probability plane costs a sort of its cells, its
+ * bound (the largest cell) a scan: with a thousand classes, most are never pooled.
+ */
+export function bestByBound<T>(items: T[], ranking: Ranking<T>): Ranked<T>[] {
+  const { topK, bound, score, floor, keep = () => true, tie = () => 0 } = ranking;
+  if (topK < 1) return [];
+  const bounds = items.map((item, n) => ({ item, n, bound: bound(item) })).sort((a, b) => b.bound - a.bound);
+  const kept: Array<Ranked<T> & { n: number }> = [];
+  const byRank = (a: Ranked<T> & { n: number }, b: Ranked<T> & { n: number }) =>
+    b.score - a.score || tie(a.item, b.item) || a.n - b.n;
+  for (const { item, n, bound: upper } of bounds) {
+    if (kept.length >= topK && upper < kept[topK - 1].score) break;
+    const least = floor(item);
+    if (upper < least) continue;
+    const value = score(item);
+    if (value < least || !keep(item, value)) continue;
+    kept.push({ item, n, score: value });
+    kept.sort(byRank);
+  }
+  return kept.slice(0, topK).map(({ item, score: value }) => ({ item, score: value }));
 }
 
 /** Where a tag is: the centre of its plane's best used cell, and the box of the cells around it. */
@@ -221,12 +271,13 @@ export function tagsFromMap(
   labels: Card['labels'],
   request: TagRequest,
 ): Tag[] {
-  const { cells, probs, plane, used, classScore } = scoringOf(map, kind, grid, image, request.pool);
-  const scored = request.candidates
-    .map((id) => ({ id, score: classScore(id) }))
-    .filter((t) => t.score >= request.minScore)
-    .sort((a, b) => b.score - a.score)
-    .slice(0, request.topK);
+  const { cells, probs, plane, used, logitMean, classScore, boundOf } = scoringOf(map, kind, grid, image, request.pool);
+  const scored = bestByBound(request.candidates, {
+    topK: request.topK,
+    bound: (id) => (logitMean ? logitMean[id] : boundOf(plane(id))),
+    score: classScore,
+    floor: () => request.minScore,
+  }).map(({ item: id, score }) => ({ id, score }));
   if (scored.length === 0) return [];
 
   const best = winners(probs, map.classes, cells);

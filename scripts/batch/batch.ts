@@ -45,7 +45,9 @@ async function finishedInputs(settings: BatchSettings): Promise<Finished> {
 
 function openTagger(settings: BatchSettings, job: Job): Promise<Tagger> {
   if (settings.server)
-    return Promise.resolve(remoteTagger(settings.server, job, { ...DEFAULT_RETRY, retries: settings.retries }));
+    return Promise.resolve(
+      remoteTagger(settings.server, job, { ...DEFAULT_RETRY, retries: settings.retries }, settings.apiKey),
+    );
   return openLocalTagger({ ...settings.local, concurrency: settings.concurrency }, job);
 }
 

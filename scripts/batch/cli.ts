@@ -13,6 +13,7 @@ import {
   type Device,
   type TagOptions,
 } from '../../model/index.ts';
+import { readApiKey, type ApiKey } from './api-key.ts';
 import { FORMAT_NAMES, type FormatName, type Task } from './formats.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { parseShard, type Shard } from './shard.ts';
@@ -38,6 +39,8 @@ export interface BatchSettings {
   resume: boolean;
   shard?: Shard;
   server?: URL;
+  /** --server: the key to send, from TAGMAP_API_KEY or --api-key-file */
+  apiKey?: ApiKey;
   retries: number;
   local: { modelsDir?: string; device?: Device; workers?: number; urlAllow: string[] };
 }
@@ -137,6 +140,7 @@ function program(): Command {
     .option('--resume', 'skip inputs that already have a row in --out, append the rest')
     .option('--shard <I/N>', 'take only shard I of N (stable hash of each input)', shardOption)
     .option('--server <url>', 'send images to a running tagmap instead of running models here', serverUrl)
+    .option('--api-key-file <file>', '--server: send the API key in this file (default: the env TAGMAP_API_KEY)')
     .option(
       '--retries <n>',
       `--server: retries on 503 and connection errors (default ${DEFAULT_RETRY.retries})`,
@@ -163,7 +167,7 @@ export interface CliResult {
   info?: string;
 }
 
-function settingsFrom(command: Command): BatchSettings {
+function settingsFrom(command: Command, env: NodeJS.ProcessEnv): BatchSettings {
   const o = command.opts();
   const inputs = command.args;
   const usage = (message: string) => new UsageError(message, command.helpInformation());
@@ -176,6 +180,13 @@ function settingsFrom(command: Command): BatchSettings {
   if (o.task !== 'parse' && o.masks) throw usage('--masks is only for --task parse');
   if (o.server && (o.models || o.device || o.workers || o.urlAllow))
     throw usage('--models, --device, --workers and --urlAllow are for in-process runs, not with --server');
+  if (o.apiKeyFile && !o.server) throw usage('--api-key-file is for --server runs; in-process runs need no key');
+  let apiKey: ApiKey | undefined;
+  try {
+    apiKey = o.server ? readApiKey(o.apiKeyFile, env) : undefined;
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
   const format: FormatName = o.format ?? (/\.csv$/i.test(o.out ?? '') ? 'csv' : 'jsonl');
   const options: TagOptions = {
     model: o.model,
@@ -202,13 +213,17 @@ function settingsFrom(command: Command): BatchSettings {
     resume: Boolean(o.resume),
     shard: o.shard,
     server: o.server,
+    apiKey,
     retries: o.retries ?? DEFAULT_RETRY.retries,
     local: { modelsDir: o.models, device: o.device, workers: o.workers, urlAllow: o.urlAllow ?? [] },
   };
 }
 
-/** Parses argv (without node and the script); throws UsageError on anything wrong. */
-export function parseCommandLine(argv: string[]): CliResult {
+/**
+ * Parses argv (without node and the script) and the TAGMAP_API_KEY of `env`; throws UsageError on anything
+ * wrong.
+ */
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const command = program();
   let info = '';
   command.configureOutput({ writeOut: (text) => void (info += text), writeErr: () => undefined });
@@ -221,5 +236,5 @@ export function parseCommandLine(argv: string[]): CliResult {
     }
     throw error;
   }
-  return { settings: settingsFrom(command) };
+  return { settings: settingsFrom(command, env) };
 }

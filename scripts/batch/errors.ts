@@ -30,14 +30,14 @@ export class Abandoned extends Error {
   }
 }
 
-/** Wrong options rather than bad inputs: every other input would fail the same way. */
-export const USAGE_CODES = new Set(['bad_options', 'unknown_model', 'unknown_label']);
+/** Wrong options (or API key) rather than bad inputs: every other input would fail the same way. */
+export const USAGE_CODES = new Set(['bad_options', 'unknown_model', 'unknown_label', 'unauthorized']);
 
 /**
  * The server is gone or refuses all work even after the retries: the run stops without writing rows for
  * these inputs, so that --resume sends them again later.
  */
-export const STOP_CODES = new Set(['server_unreachable', 'overloaded', 'shutting_down', 'not_ready']);
+export const STOP_CODES = new Set(['server_unreachable', 'overloaded', 'shutting_down', 'not_ready', 'rate_limited']);
 
 export function rowError(error: unknown): RowError {
   if (error instanceof BatchError || isTagmapError(error)) return { code: error.code, message: error.message };

@@ -1,6 +1,7 @@
 // The two ways `npm run measure-tags` gets tags: POST /v1/tags on a running server (JSON body, the image in
 // base64, so that lists such as `include` need no query-string escaping), or createTagmap().tag() in-process.
-// Both answer the same TagResult and the card of the model that answered.
+// Both answer the same TagResult and the card of the model that answered. The server is sent the API key in
+// TAGMAP_API_KEY, if set.
 import {
   createTagmap,
   defaultConfig,
@@ -10,9 +11,10 @@ import {
   type TagOptions,
   type TagResult,
 } from '../../model/index.ts';
+import { API_KEY_ENV, authorization, type ApiKey } from '../batch/api-key.ts';
 
-/** Codes that mean the command line or the mapping asked for something the model lacks: exit 2, not 1. */
-const USAGE_CODES = new Set(['bad_options', 'unknown_label', 'unknown_model']);
+/** Codes that mean the command line, the mapping or the API key is wrong for every image: exit 2, not 1. */
+const USAGE_CODES = new Set(['bad_options', 'unknown_label', 'unknown_model', 'unauthorized']);
 
 export class TagRequestError extends Error {
   override name = 'TagRequestError';
@@ -65,33 +67,39 @@ export async function localTagger(settings: { modelsDir?: string; workers: numbe
   };
 }
 
-async function failure(response: Response): Promise<TagRequestError> {
+async function failure(response: Response, apiKey: ApiKey | undefined): Promise<TagRequestError> {
   const text = await response.text();
   try {
     const problem = JSON.parse(text) as Partial<Problem>;
-    if (problem.code) return new TagRequestError(problem.detail ?? `HTTP ${response.status}`, problem.code);
+    const detail = problem.detail ?? `HTTP ${response.status}`;
+    if (response.status === 401) {
+      const message = apiKey ? `the server refused the API key from ${apiKey.from}` : `set ${API_KEY_ENV}`;
+      return new TagRequestError(`${message}: ${detail}`, 'unauthorized');
+    }
+    if (problem.code) return new TagRequestError(detail, problem.code);
   } catch {
     // not problem+json: something other than tagmap answered
   }
   return new TagRequestError(`HTTP ${response.status}: ${text.slice(0, 200)}`, 'server_error');
 }
 
-export function remoteTagger(server: string): Tagger {
+export function remoteTagger(server: string, apiKey?: ApiKey): Tagger {
   const base = server.replace(/\/+$/, '');
+  const headers = authorization(apiKey);
   return {
     source: base,
     async tag(image, options) {
       const response = await fetch(`${base}/v1/tags`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ imageBase64: image.toString('base64'), ...options }),
       });
-      if (!response.ok) throw await failure(response);
+      if (!response.ok) throw await failure(response, apiKey);
       return (await response.json()) as TagResult;
     },
     async card(model) {
-      const response = await fetch(`${base}/v1/models/${encodeURIComponent(model)}`);
-      if (!response.ok) throw await failure(response);
+      const response = await fetch(`${base}/v1/models/${encodeURIComponent(model)}`, { headers });
+      if (!response.ok) throw await failure(response, apiKey);
       return (await response.json()) as Card;
     },
     close: async () => undefined,

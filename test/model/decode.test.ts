@@ -82,6 +82,17 @@ describe('decodeImage', () => {
     expect(error.message).toContain('640x427');
   });
 
+  it('names a header that claims more pixels than sharp itself accepts too_many_pixels, not undecodable', async () => {
+    const bomb = Buffer.from(photo('rocket.jpg'));
+    const sof = bomb.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(sof).toBeGreaterThan(0);
+    bomb.writeUInt16BE(60_000, sof + 5); // height
+    bomb.writeUInt16BE(60_000, sof + 7); // width: 3.6 gigapixels, over sharp's 268 MP
+    const error = await failure(decodeImage(bomb, options));
+    expect(error.code).toBe('too_many_pixels');
+    expect(error.message).toContain('60000x60000');
+  });
+
   it('reads only the first frame of a multi-page image', async () => {
     const red = await sharp({ create: { width: 3, height: 2, channels: 3, background: '#ff0000' } })
       .png()

@@ -1,5 +1,6 @@
-// Every bundled model's card.json must pass the card schema, and onnxruntime must reproduce its golden.json
-// (the outputs PyTorch or the original model gave for the same seeded inputs).
+// Every bundled model's card.json must pass the card schema and pin its model.onnx's sha256, and onnxruntime must
+// reproduce its golden.json (the outputs PyTorch or the original model gave for the same seeded inputs).
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,14 @@ describe.each(models)('bundled model %s', (name) => {
     const result = cardSchema.safeParse(readJson(path.join(dir, 'card.json')));
     expect(result.error?.issues ?? []).toEqual([]);
     expect(result.data?.name).toBe(name);
+  });
+
+  it('pins the sha256 of its model.onnx', () => {
+    const card = cardSchema.parse(readJson(path.join(dir, 'card.json')));
+    const sha256 = createHash('sha256')
+      .update(readFileSync(path.join(dir, 'model.onnx')))
+      .digest('hex');
+    expect(card.sha256).toBe(sha256);
   });
 
   it('gives the golden outputs under onnxruntime, with the grid its geometry promises', async () => {

@@ -56,9 +56,11 @@ export function copies(dir: string, n: number, photo = 'rocket.jpg'): string[] {
 /** Lean in-process settings for the shared 2-core test machine. */
 export const LEAN = ['--device', 'cpu', '--workers', '1', '--concurrency', '2'];
 
-export function spawnTag(args: string[]): ChildProcess {
+/** `env` is added to this process's environment. */
+export function spawnTag(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'scripts/tag.ts'), ...args], {
     cwd: REPO,
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
@@ -81,8 +83,8 @@ export function finished(child: ChildProcess): Promise<TagRun> {
 }
 
 /** Runs the CLI to the end, with `stdin` (or nothing) on its standard input. */
-export function runTag(args: string[], stdin = ''): Promise<TagRun> {
-  const child = spawnTag(args);
+export function runTag(args: string[], stdin = '', env: Record<string, string> = {}): Promise<TagRun> {
+  const child = spawnTag(args, env);
   const done = finished(child);
   child.stdin!.end(stdin);
   return done;

@@ -114,12 +114,33 @@ describe('retries', () => {
       const response = await fetchWithRetry(
         new URL(url),
         () => ({ method: 'POST', body: 'x' }),
-        { retries: 3, baseMs: 10, maxMs: 5000, timeoutMs: 5000 },
+        { retries: 3, baseMs: 10, maxMs: 5000, timeoutMs: 5000, rateLimitedMs: 5000 },
         new AbortController().signal,
       );
       expect(response.status).toBe(200);
       expect(seen).toHaveLength(2);
       expect(seen[1] - seen[0]).toBeGreaterThanOrEqual(950);
+    } finally {
+      await close(http);
+    }
+  });
+
+  it('waits out 429s as Retry-After asks without using up a retry, and hands one back past rateLimitedMs', async () => {
+    const seen: number[] = [];
+    const { http, url } = await listen((_req, res) => {
+      seen.push(Date.now());
+      if (seen.length <= 2 || seen.length >= 4) res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+      else res.end('ok');
+    });
+    const policy = { retries: 0, baseMs: 10, maxMs: 5000, timeoutMs: 5000, rateLimitedMs: 1500 };
+    const send = () => fetchWithRetry(new URL(url), () => ({ method: 'GET' }), policy, new AbortController().signal);
+    try {
+      expect((await send()).status).toBe(200);
+      expect(seen).toHaveLength(3);
+      for (const n of [1, 2]) expect(seen[n] - seen[n - 1]).toBeGreaterThanOrEqual(950);
+      // always 429 from here: it waits (1 to 1.1 s each) while it has waited under 1.5 s in all, so twice
+      expect((await send()).status).toBe(429);
+      expect(seen).toHaveLength(6);
     } finally {
       await close(http);
     }
@@ -135,7 +156,7 @@ describe('retries', () => {
       const response = await fetchWithRetry(
         new URL(url),
         () => ({ method: 'GET' }),
-        { retries: 2, baseMs: 5, maxMs: 20, timeoutMs: 5000 },
+        { retries: 2, baseMs: 5, maxMs: 20, timeoutMs: 5000, rateLimitedMs: 5000 },
         new AbortController().signal,
       );
       expect(response.status).toBe(503);

@@ -40,10 +40,15 @@ describe('loadConfig', () => {
       TAGMAP_MAX_SIDE: '1024',
       TAGMAP_TAGS_ALLOW: ' dog, cat ,',
       TAGMAP_TAGS_DENY: 'person',
+      TAGMAP_PRELOAD: 'camvid, imagenet',
+      TAGMAP_MODEL_TTL: '300,camvid=0',
       TAGMAP_MAX_UPLOAD_BYTES: '5000',
       TAGMAP_URL_ALLOW: ' images.internal, 10.0.0.0/8 ,fd00::/8,192.168.1.5',
       TAGMAP_URL_TIMEOUT_MS: '2500',
       TAGMAP_URL_MAX_BYTES: '7000',
+      TAGMAP_AUTH_OPEN_ROUTES: 'healthz, readyz',
+      TAGMAP_RATE_PER_SEC: '2.5',
+      TAGMAP_RATE_BURST: '10',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -61,9 +66,14 @@ describe('loadConfig', () => {
         maxSide: 1024,
         tagsAllow: ['dog', 'cat'],
         tagsDeny: ['person'],
+        preload: ['camvid', 'imagenet'],
+        modelTtl: { '*': 300, camvid: 0 },
       },
       upload: { maxBytes: 5000 },
       url: { allow: ['images.internal', '10.0.0.0/8', 'fd00::/8', '192.168.1.5'], timeoutMs: 2500, maxBytes: 7000 },
+      // TAGMAP_API_KEYS_FILE needs a real file: test/server/auth.test.ts reads good and bad ones
+      auth: { keys: undefined, openRoutes: ['/healthz', '/readyz'] },
+      rateLimit: { perSec: 2.5, burst: 10 },
     });
   });
 
@@ -72,15 +82,38 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, /PORT="eighty": must be a whole number/],
     [{ PORT: '70000' }, /PORT="70000": .*<=65535/],
     [{ TAGMAP_WORKERS: '1.5' }, /TAGMAP_WORKERS="1.5": must be a whole number/],
+    [{ TAGMAP_RATE_PER_SEC: 'fast' }, /TAGMAP_RATE_PER_SEC="fast": must be a number/],
+    [{ TAGMAP_RATE_BURST: '-1' }, /TAGMAP_RATE_BURST="-1": .*>=0/],
+    [
+      { TAGMAP_AUTH_OPEN_ROUTES: 'healthz,docs' },
+      /TAGMAP_AUTH_OPEN_ROUTES="healthz,docs": .*"healthz"\|"readyz"\|"metrics"/,
+    ],
     [
       { TAGMAP_URL_ALLOW: '10.0.0.0/33' },
       /TAGMAP_URL_ALLOW="10.0.0.0\/33": each entry must be a host name, an IP address or a CIDR block/,
     ],
     [{ TAGMAP_URL_ALLOW: 'http://x.com/' }, /TAGMAP_URL_ALLOW=.*each entry must be/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": .*"info"/],
+    [
+      { TAGMAP_MODEL_TTL: 'voc=5m' },
+      /TAGMAP_MODEL_TTL="voc=5m": "voc=5m": each entry is SECONDS \(every model\) or MODEL=SECONDS, e\.g\. 300/,
+    ],
+    [{ TAGMAP_MODEL_TTL: 'voc=-1' }, /TAGMAP_MODEL_TTL="voc=-1": "voc=-1": each entry is SECONDS/],
+    [{ TAGMAP_MODEL_TTL: '700000' }, /TAGMAP_MODEL_TTL="700000": .*<=604800/],
+    [{ TAGMAP_PRELOAD: ',' }, /TAGMAP_PRELOAD=",": .*>=1/],
   ])('refuses %o naming the variable and what is allowed', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads TAGMAP_MODEL_TTL for every model, per model, or both; unset or empty: never', () => {
+    const ttl = (value?: string) => loadConfig(value === undefined ? {} : { TAGMAP_MODEL_TTL: value }).tagmap.modelTtl;
+    expect(ttl('300')).toEqual({ '*': 300 });
+    expect(ttl(' imagenet=0 , voc=600 ')).toEqual({ imagenet: 0, voc: 600 });
+    expect(ttl('60,voc=0')).toEqual({ '*': 60, voc: 0 });
+    expect(ttl('')).toEqual({});
+    expect(ttl()).toEqual({});
+    expect(loadConfig({}).tagmap.preload).toBeUndefined();
   });
 
   it('stops the process with exit code 2 and the message on stderr', () => {

@@ -51,6 +51,7 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
       status: 'ready',
       provider: 'cpu',
       models: expect.arrayContaining(['imagenet', 'camvid', 'fashion']),
+      loaded: ready.body.models,
     });
     server.lifecycle.draining = true;
     try {
@@ -73,6 +74,8 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
     for (const name of ['imagenet', 'camvid', 'fashion']) expect(byName[name].sha256).toBe(sha256Of(name));
     expect(byName.camvid.tasks).toContain('parse');
     expect(res.body.models.filter((m: { default: boolean }) => m.default)).toHaveLength(1);
+    // every model is preloaded by default
+    expect(res.body.models.every((m: { loaded: boolean }) => m.loaded)).toBe(true);
   });
 
   it('GET /v1/models/:name returns the full card; an unknown name is a 404 unknown_model naming the models', async () => {
@@ -119,7 +122,9 @@ describe('health, readiness, models, metrics, OpenAPI', () => {
       .expect(200);
     const res = await request(server.app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.text).toMatch(/tagmap_http_requests_total\{method="POST",route="\/v1\/tags",status="200"\} [1-9]/);
+    expect(res.text).toMatch(
+      /tagmap_http_requests_total\{method="POST",route="\/v1\/tags",status="200",key="anonymous"\} [1-9]/,
+    );
     expect(res.text).toMatch(/tagmap_inference_seconds_count\{model="fashion"\} [1-9]/);
     expect(res.text).toMatch(
       /tagmap_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/tags"\} [1-9]/,
@@ -152,7 +157,15 @@ describe('POST /v1/tags', () => {
     });
     // scales: the imagenet card's defaults.scales
     expect(res.body.plan).toMatchObject({ image: { width: 451, height: 300 }, scales: [1, 2], provider: 'cpu' });
-    expect(Object.keys(res.body.timings).sort()).toEqual(['decodeMs', 'inferMs', 'postMs', 'queueMs', 'totalMs']);
+    expect(Object.keys(res.body.timings).sort()).toEqual([
+      'decodeMs',
+      'inferMs',
+      'loadMs',
+      'postMs',
+      'queueMs',
+      'totalMs',
+    ]);
+    expect(res.body.timings.loadMs).toBe(0);
     expect(res.body.tags.length).toBeGreaterThan(0);
     expect(res.body.tags.length).toBeLessThanOrEqual(3);
     for (const tag of res.body.tags) {
