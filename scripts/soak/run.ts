@@ -21,7 +21,7 @@ export interface SoakOptions {
   log: (line: string) => void;
 }
 
-/** The first quarter of the run, at least 10 s and at most 5 min, is warm-up: caches and pools fill. */
+/** The first quarter of the run, at least 10 s and at most 5 min, is warm-up: caches, pools and arenas fill. */
 const warmupSeconds = (seconds: number) => Math.round(Math.min(300, Math.max(10, seconds / 4)));
 
 /** Keep-alive sockets close 5 s after their last request (server/main.ts); allow for that and more. */
@@ -69,6 +69,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           clients: options.clients,
           burstSize: options.burst,
           burstEveryMs: 5000,
+          warmupUntil: Date.now() + warmupSeconds(options.seconds) * 1000,
           until: Date.now() + options.seconds * 1000,
         },
         (outcome) => outcomes.push(outcome),

@@ -1,5 +1,5 @@
 // Mixed traffic until a deadline: `clients` closed loops, each picking its next request from the mix, plus
-// a burst of more uploads than the workers and the queue hold every few seconds.
+// a burst of more uploads than the workers and the queue hold every few seconds (every second in the warm-up).
 import { badOptions, hangUp, slowUpload, uploadBad, uploadGood, urlInput, type Outcome } from './clients.ts';
 import type { SoakImages } from './images.ts';
 
@@ -11,6 +11,9 @@ export interface TrafficPlan {
   clients: number;
   burstSize: number;
   burstEveryMs: number;
+  /** until then (the warm-up) a burst comes every second, so that the server's pools and allocator reach the
+   * high-water mark of the heaviest traffic of the run before RSS is held to the gate */
+  warmupUntil: number;
   until: number;
 }
 
@@ -47,8 +50,10 @@ export async function driveTraffic(plan: TrafficPlan, record: (outcome: Outcome)
     while (Date.now() < plan.until) record(await pick());
   };
   const bursts = async () => {
-    while (Date.now() + plan.burstEveryMs < plan.until) {
-      await new Promise((resolve) => setTimeout(resolve, plan.burstEveryMs));
+    for (;;) {
+      const every = Date.now() < plan.warmupUntil ? 1000 : plan.burstEveryMs;
+      if (Date.now() + every >= plan.until) break;
+      await new Promise((resolve) => setTimeout(resolve, every));
       const burst = Array.from({ length: plan.burstSize }, () => uploadGood(base, good(), 'burst'));
       for (const outcome of await Promise.all(burst)) record(outcome);
     }
