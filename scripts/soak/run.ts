@@ -21,8 +21,11 @@ export interface SoakOptions {
   log: (line: string) => void;
 }
 
-/** The first quarter of the run, at least 10 s and at most 5 min, is warm-up: caches, pools and arenas fill. */
-const warmupSeconds = (seconds: number) => Math.round(Math.min(300, Math.max(10, seconds / 4)));
+/**
+ * The first half of the run, at least 10 s and at most 5 min, is warm-up: caches, pools and arenas fill (a
+ * short run's RSS is still rising towards its plateau in its first minute).
+ */
+const warmupSeconds = (seconds: number) => Math.round(Math.min(300, Math.max(10, seconds / 2)));
 
 /** Keep-alive sockets close 5 s after their last request (server/main.ts); allow for that and more. */
 const SETTLE_MS = 15_000;
@@ -44,7 +47,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     samples.push(first);
     options.log(`soak: ${base}, ${options.seconds} s, RSS ${first.rssMB.toFixed(1)} MB, ${first.fds} descriptors`);
 
-    const everyMs = Math.min(5000, Math.max(1000, options.seconds * 10));
+    // short runs sample twice a second: the gate compares medians of quarters, and RSS swings with each burst
+    const everyMs = Math.min(5000, Math.max(500, options.seconds * 10));
     let sampling = true;
     const sampler = (async () => {
       let nextLog = 60;
