@@ -14,6 +14,15 @@ export interface SoakReport {
   /** least-squares slope of RSS over the samples after the warm-up */
   rssSlopeMBPerHour: number;
   /**
+   * the same slope over the median RSS of each minute after the warm-up: a burst's peak then weighs no more
+   * than any other reading of its minute
+   */
+  rssMinuteMedianSlopeMBPerHour: number;
+  /** the main thread's JS heap in use: median of the first and last quarter after the warm-up, and its slope */
+  heapUsedWarmMB: number;
+  heapUsedEndMB: number;
+  heapSlopeMBPerHour: number;
+  /**
    * the growth gate's figure: the median RSS of the last quarter of the samples after the warm-up less that
    * of their first quarter (medians, because RSS swings by tens of MB with the traffic of the moment)
    */
@@ -33,7 +42,10 @@ export interface SoakReport {
   unexpected: Array<Pick<Outcome, 'kind' | 'status' | 'detail'>>;
   unexpectedCount: number;
   failures: string[];
-  /** every reading, for plotting: seconds since the start, RSS, descriptors, event-loop p99 of the interval */
+  /**
+   * every reading, for plotting: seconds since the start, RSS, descriptors, event-loop p99 of the interval,
+   * the main thread's heap in use and external memory
+   */
   samples: Sample[];
   /** the machine: cores and its 1-minute load average when the soak began and ended (shared machines) */
   machine?: { cores: number; loadAverageStart: number; loadAverageEnd: number };
@@ -85,12 +97,18 @@ export function soakReport(run: SoakRun): SoakReport {
 
   const perHour = slope(steady.map((s) => [s.t / 3600, s.rssMB]));
   const quarter = Math.max(1, Math.floor(steady.length / 4));
-  const medianRss = (part: Sample[]) =>
+  const median = (part: Sample[], field: 'rssMB' | 'heapUsedMB') =>
     percentile(
-      part.map((s) => s.rssMB),
+      part.map((s) => s[field]),
       50,
     );
-  const rssGrowthMB = medianRss(steady.slice(-quarter)) - medianRss(steady.slice(0, quarter));
+  const rssGrowthMB = median(steady.slice(-quarter), 'rssMB') - median(steady.slice(0, quarter), 'rssMB');
+  const minutes = new Map<number, Sample[]>();
+  for (const s of steady) minutes.set(Math.floor(s.t / 60), [...(minutes.get(Math.floor(s.t / 60)) ?? []), s]);
+  const minuteMedians = [...minutes].map(([minute, part]): [number, number] => [
+    (minute + 0.5) / 60,
+    median(part, 'rssMB'),
+  ]);
 
   const failures: string[] = [];
   if (rssGrowthMB > GATES.rssGrowthMB)
@@ -111,6 +129,10 @@ export function soakReport(run: SoakRun): SoakReport {
     rssPeakMB: round(Math.max(...samples.map((s) => s.rssMB))),
     rssEndMB: round(rssEndMB),
     rssSlopeMBPerHour: round(perHour),
+    rssMinuteMedianSlopeMBPerHour: round(slope(minuteMedians)),
+    heapUsedWarmMB: round(median(steady.slice(0, quarter), 'heapUsedMB')),
+    heapUsedEndMB: round(median(steady.slice(-quarter), 'heapUsedMB')),
+    heapSlopeMBPerHour: round(slope(steady.map((s) => [s.t / 3600, s.heapUsedMB]))),
     rssGrowthMB: round(rssGrowthMB),
     eventLoopP99Ms: round(Math.max(...loopP99s)),
     eventLoopP99MedianMs: round(percentile(loopP99s, 50)),
@@ -132,6 +154,8 @@ export function soakReport(run: SoakRun): SoakReport {
       rssMB: round(s.rssMB),
       fds: s.fds,
       eventLoopP99Ms: round(s.eventLoopP99Ms),
+      heapUsedMB: round(s.heapUsedMB),
+      externalMB: round(s.externalMB),
     })),
   };
 }
@@ -139,7 +163,8 @@ export function soakReport(run: SoakRun): SoakReport {
 export function printReport(report: SoakReport, write: (text: string) => void): void {
   const lines = [
     `soak: ${report.seconds} s, ${report.requests} requests (warm-up ${report.warmupSeconds} s)`,
-    `  RSS MB: start ${report.rssStartMB}, after warm-up ${report.rssWarmMB}, peak ${report.rssPeakMB}, end ${report.rssEndMB}; slope ${report.rssSlopeMBPerHour} MB/h, growth ${report.rssGrowthMB} MB (median of the last quarter less the first)`,
+    `  RSS MB: start ${report.rssStartMB}, after warm-up ${report.rssWarmMB}, peak ${report.rssPeakMB}, end ${report.rssEndMB}; slope ${report.rssSlopeMBPerHour} MB/h, growth ${report.rssGrowthMB} MB (median of the last quarter less the first); slope of the minute medians ${report.rssMinuteMedianSlopeMBPerHour} MB/h`,
+    `  main-thread JS heap MB: ${report.heapUsedWarmMB} after warm-up, ${report.heapUsedEndMB} at the end (medians of quarters); slope ${report.heapSlopeMBPerHour} MB/h`,
     `  event-loop delay p99: worst interval ${report.eventLoopP99Ms} ms, median interval ${report.eventLoopP99MedianMs} ms`,
     `  latency of 200s: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms`,
     `  statuses: ${Object.entries(report.statusCounts)

@@ -1,6 +1,7 @@
 // The server's resources over time: RSS and open descriptors from /proc when the server runs here (its
 // pid known), else from its prom-client process metrics; the event-loop delay p99 from
-// nodejs_eventloop_lag_p99_seconds, which prom-client computes over the time since the last scrape.
+// nodejs_eventloop_lag_p99_seconds, which prom-client computes over the time since the last scrape; the main
+// thread's JS heap and external memory beside RSS, to tell a leak in JS from native memory.
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Sample {
@@ -9,6 +10,10 @@ export interface Sample {
   rssMB: number;
   fds: number;
   eventLoopP99Ms: number;
+  /** the main thread's JS heap in use (nodejs_heap_size_used_bytes) */
+  heapUsedMB: number;
+  /** memory outside the heap held by the main thread's JS objects: Buffers and the like */
+  externalMB: number;
 }
 
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -30,6 +35,8 @@ export async function sample(base: string, pid: number | undefined, t: number): 
     rssMB: pid ? procRssMB(pid) : metric(text, 'process_resident_memory_bytes') / 2 ** 20,
     fds: pid ? procFds(pid) : metric(text, 'process_open_fds'),
     eventLoopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    heapUsedMB: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+    externalMB: metric(text, 'nodejs_external_memory_bytes') / 2 ** 20,
   };
 }
 

@@ -40,7 +40,17 @@ describe('npm run soak', () => {
     expect(report.countsByKind.burst['503']).toBeGreaterThan(0);
     expect(report.countsByKind['hang-up'].aborted).toBeGreaterThan(0);
     expect(report.unexpectedCount).toBe(0);
-    for (const field of ['rssStartMB', 'rssPeakMB', 'rssSlopeMBPerHour', 'eventLoopP99Ms', 'p50Ms', 'p99Ms'] as const)
+    for (const field of [
+      'rssStartMB',
+      'rssPeakMB',
+      'rssSlopeMBPerHour',
+      'rssMinuteMedianSlopeMBPerHour',
+      'heapUsedWarmMB',
+      'heapSlopeMBPerHour',
+      'eventLoopP99Ms',
+      'p50Ms',
+      'p99Ms',
+    ] as const)
       expect(Number.isFinite(report[field]), field).toBe(true);
   }, 200_000);
 
@@ -54,13 +64,37 @@ describe('npm run soak', () => {
 describe('the soak gates', () => {
   const ok: Outcome = { kind: 'upload', status: '200', ms: 100, expected: true };
   const samples = (rss: (t: number) => number) =>
-    Array.from({ length: 30 }, (_, i) => ({ t: i * 2, rssMB: rss(i * 2), fds: 40, eventLoopP99Ms: 10 }));
+    Array.from({ length: 30 }, (_, i) => ({
+      t: i * 2,
+      rssMB: rss(i * 2),
+      fds: 40,
+      eventLoopP99Ms: 10,
+      heapUsedMB: 40 + i * 0.1,
+      externalMB: 5,
+    }));
   const base = { seconds: 60, warmupSeconds: 15, outcomes: [ok], fdStart: 40, fdEnd: 40 };
 
   it('pass flat figures and fit the slope', () => {
     const report = soakReport({ ...base, samples: samples((t) => 300 + t / 60) }); // 1 MB a minute
     expect(report.failures).toEqual([]);
     expect(report.rssSlopeMBPerHour).toBeCloseTo(60, 5);
+    expect(report.heapSlopeMBPerHour).toBeCloseTo(180, 5); // 0.1 MB every 2 s
+  });
+
+  it('fit the minute-median slope past a burst peak that the plain fit follows', () => {
+    // 300 MB flat for 6 minutes after the warm-up, with one 500-MB reading in the last minute
+    const flat = Array.from({ length: 90 }, (_, i) => ({
+      t: 15 + i * 4,
+      rssMB: i === 85 ? 500 : 300,
+      fds: 40,
+      eventLoopP99Ms: 10,
+      heapUsedMB: 40,
+      externalMB: 5,
+    }));
+    const report = soakReport({ ...base, seconds: 375, samples: flat });
+    expect(report.rssMinuteMedianSlopeMBPerHour).toBe(0);
+    expect(report.rssSlopeMBPerHour).toBeGreaterThan(20);
+    expect(report.heapUsedEndMB).toBe(40);
   });
 
   it('fail on RSS growth, a descriptor left open, a 500 and an unexpected answer', () => {
