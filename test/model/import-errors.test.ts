@@ -1,10 +1,11 @@
 // Files and labels the importer cannot take give errors that say what is wrong and where; label files in the three
 // accepted formats load, and ImageNet ids get their WordNet parents.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importModel } from '../../model/import/importer.ts';
 import { loadLabels } from '../../model/import/labels.ts';
+import { decodeModel, graphOf } from '../../model/import/onnx-file.ts';
 import { WordNet } from '../../model/import/wordnet.ts';
 import { labelsFile, scratchDir, sharedModel, torchClassifiers } from './import-fixtures.ts';
 
@@ -22,10 +23,35 @@ const tenLabels = () =>
 const attempt = (file: string, labels = tenLabels()) =>
   importModel({ file, name: 'bad', labels, out: path.join(scratch.dir, 'out') });
 
+/**
+ * ModelProto.graph, then GraphProto.node, NodeProto.attribute and AttributeProto.g `depth` times: each a
+ * length-delimited field (tag, length, body) holding the next, so the file is their headers from the outside in.
+ */
+function nestedGraphs(depth: number): Uint8Array {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    return [...out, n];
+  };
+  const fields = [7, ...Array.from({ length: depth }, () => [1, 5, 6]).flat()];
+  const sizes = [0]; // body sizes from the inside out
+  for (let i = fields.length - 1; i > 0; i--) sizes.push(1 + varint(sizes.at(-1)!).length + sizes.at(-1)!);
+  sizes.reverse();
+  return Uint8Array.from(fields.flatMap((no, i) => [...varint((no << 3) | 2), ...varint(sizes[i])]));
+}
+
 describe('the importer refuses', () => {
   it('a file that is not ONNX, naming it', async () => {
     const photo = path.resolve(import.meta.dirname, '../../../shared/photos/chelsea.png');
     await expect(attempt(photo)).rejects.toThrow(/chelsea\.png is not an ONNX model/);
+  });
+
+  it('a file nested past the stack (graphs in attributes 20000 deep), as not ONNX, and writes nothing', async () => {
+    expect(graphOf(decodeModel(nestedGraphs(100), 'shallow.onnx')).node).toHaveLength(1); // well-formed when shallow
+    const file = path.join(scratch.dir, 'nested.onnx');
+    writeFileSync(file, nestedGraphs(20_000));
+    await expect(attempt(file)).rejects.toThrow(/nested\.onnx is not an ONNX model \(protobuf decoding failed/);
+    expect(existsSync(path.join(scratch.dir, 'out'))).toBe(false);
   });
 
   it('a missing file', async () => {

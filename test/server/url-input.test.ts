@@ -93,6 +93,8 @@ describe('fetching an image URL', () => {
     ['loopback shortened', 'http://127.1/a.jpg'],
     ['IPv6 loopback', 'http://[::1]/a.jpg'],
     ['IPv4-mapped IPv6 loopback', 'http://[::ffff:127.0.0.1]/a.jpg'],
+    // ipaddr.js reads the octal octet of this spelling unlike its IPv4 parser (ipaddr.js#213); the URL parser refuses it
+    ['IPv4-mapped IPv6 loopback with an octal octet', 'http://[::ffff:0177.0.0.1]/a.jpg'],
     ['cloud metadata', 'http://169.254.169.254/latest/meta-data/'],
     ['cloud metadata as a decimal number', 'http://2852039166/latest/meta-data/'],
     ['IPv4-mapped IPv6 metadata', 'http://[::ffff:a9fe:a9fe]/latest/'],
