@@ -104,7 +104,10 @@ export function soakReport(run: SoakRun): SoakReport {
     );
   const rssGrowthMB = median(steady.slice(-quarter), 'rssMB') - median(steady.slice(0, quarter), 'rssMB');
   const minutes = new Map<number, Sample[]>();
-  for (const s of steady) minutes.set(Math.floor(s.t / 60), [...(minutes.get(Math.floor(s.t / 60)) ?? []), s]);
+  for (const s of steady) {
+    const minute = Math.floor(s.t / 60);
+    minutes.set(minute, [...(minutes.get(minute) ?? []), s]);
+  }
   const minuteMedians = [...minutes].map(([minute, part]): [number, number] => [
     (minute + 0.5) / 60,
     median(part, 'rssMB'),

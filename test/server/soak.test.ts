@@ -82,7 +82,7 @@ describe('the soak gates', () => {
   });
 
   it('fit the minute-median slope past a burst peak that the plain fit follows', () => {
-    // 300 MB flat for 6 minutes after the warm-up, with one 500-MB reading in the last minute
+    // 300 MB flat for 6 minutes after the warm-up, with one 500-MB reading near the end
     const flat = Array.from({ length: 90 }, (_, i) => ({
       t: 15 + i * 4,
       rssMB: i === 85 ? 500 : 300,
