@@ -15,9 +15,9 @@ export interface SoakReport {
   rssSlopeMBPerHour: number;
   /**
    * the same slope over the median RSS of each minute after the warm-up: a burst's peak then weighs no more
-   * than any other reading of its minute
+   * than any other reading of its minute; null when fewer than 5 minutes follow the warm-up
    */
-  rssMinuteMedianSlopeMBPerHour: number;
+  rssMinuteMedianSlopeMBPerHour: number | null;
   /** the main thread's JS heap in use: median of the first and last quarter after the warm-up, and its slope */
   heapUsedWarmMB: number;
   heapUsedEndMB: number;
@@ -132,7 +132,7 @@ export function soakReport(run: SoakRun): SoakReport {
     rssPeakMB: round(Math.max(...samples.map((s) => s.rssMB))),
     rssEndMB: round(rssEndMB),
     rssSlopeMBPerHour: round(perHour),
-    rssMinuteMedianSlopeMBPerHour: round(slope(minuteMedians)),
+    rssMinuteMedianSlopeMBPerHour: minuteMedians.length >= 5 ? round(slope(minuteMedians)) : null,
     heapUsedWarmMB: round(median(steady.slice(0, quarter), 'heapUsedMB')),
     heapUsedEndMB: round(median(steady.slice(-quarter), 'heapUsedMB')),
     heapSlopeMBPerHour: round(slope(steady.map((s) => [s.t / 3600, s.heapUsedMB]))),
@@ -166,7 +166,7 @@ export function soakReport(run: SoakRun): SoakReport {
 export function printReport(report: SoakReport, write: (text: string) => void): void {
   const lines = [
     `soak: ${report.seconds} s, ${report.requests} requests (warm-up ${report.warmupSeconds} s)`,
-    `  RSS MB: start ${report.rssStartMB}, after warm-up ${report.rssWarmMB}, peak ${report.rssPeakMB}, end ${report.rssEndMB}; slope ${report.rssSlopeMBPerHour} MB/h, growth ${report.rssGrowthMB} MB (median of the last quarter less the first); slope of the minute medians ${report.rssMinuteMedianSlopeMBPerHour} MB/h`,
+    `  RSS MB: start ${report.rssStartMB}, after warm-up ${report.rssWarmMB}, peak ${report.rssPeakMB}, end ${report.rssEndMB}; slope ${report.rssSlopeMBPerHour} MB/h, growth ${report.rssGrowthMB} MB (median of the last quarter less the first)${report.rssMinuteMedianSlopeMBPerHour === null ? '' : `; slope of the minute medians ${report.rssMinuteMedianSlopeMBPerHour} MB/h`}`,
     `  main-thread JS heap MB: ${report.heapUsedWarmMB} after warm-up, ${report.heapUsedEndMB} at the end (medians of quarters); slope ${report.heapSlopeMBPerHour} MB/h`,
     `  event-loop delay p99: worst interval ${report.eventLoopP99Ms} ms, median interval ${report.eventLoopP99MedianMs} ms`,
     `  latency of 200s: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms`,
