@@ -12,6 +12,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInteger } from './cli-numbers.ts';
 import { BUNDLED_MODELS, defaultConfig, loadRegistry, ortVersion } from '../model/index.ts';
 import {
   efficiencyPart,
@@ -42,11 +43,6 @@ interface Options {
   skip: Part[];
 }
 
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
-  return n;
-};
 const list = (value: string) => value.split(',').filter(Boolean);
 const parts = (value: string) => {
   const names = list(value);
@@ -68,14 +64,18 @@ function parseArgs(argv: string[]): Options {
     .option('--only <names>', 'comma-separated models for the per-model parts (default: all)', list)
     .option('--photo <file>', 'photo the per-model parts resize', path.join(shared, 'photos/rocket.jpg'))
     .option('--photos <dir>', 'folder of JPEG photos for the load runs', path.join(shared, 'data/msrc21/images'))
-    .option('--count <n>', 'photos taken from --photos', positive, 19)
+    .option('--count <n>', 'photos taken from --photos', positiveInteger, 19)
     .option(
       '--threads <n>',
       'onnxruntime intra-op threads for the per-model parts (default: the server default)',
-      positive,
+      positiveInteger,
     )
-    .option('--concurrency <n>', 'load concurrency (default: the smallest that saturates, from a sweep)', positive)
-    .option('--seconds <n>', 'length of each load run', positive)
+    .option(
+      '--concurrency <n>',
+      'load concurrency (default: the smallest that saturates, from a sweep)',
+      positiveInteger,
+    )
+    .option('--seconds <n>', 'length of each load run', positiveInteger)
     .option('--skip <parts>', `comma-separated: ${PARTS.join(', ')}`, parts, [])
     .parse(argv)
     .opts<Options>();

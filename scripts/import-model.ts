@@ -2,20 +2,11 @@
 // Rewrites a third-party ONNX classifier as a fully convolutional tagmap model and verifies it against the original;
 // a TFLite segmenter (a graph ending in ARG_MAX, e.g. DeepLab) is found as such and imported for task parse.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { positiveInteger, positiveNumber } from './cli-numbers.ts';
 import { formatChecks, ImportError, importModel } from '../model/import/index.ts';
 import { COLOR_ORDERS, PAD_MODES, SCORE_POOLINGS } from '../model/index.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
 const numbers = (value: string) => {
   const list = value.split(',').map(Number);
   if (list.some((n) => !Number.isFinite(n)))
@@ -39,16 +30,16 @@ const program = new Command('import-model')
     'class names: text (one per line), JSON array, or ImageNet index JSON {"0": [wnid, name]}',
   )
   .requiredOption('--out <dir>', 'output folder, e.g. model/zoo/NAME')
-  .option('--window <px>', "window size (default: the model's fixed input size)", positiveInt)
+  .option('--window <px>', "window size (default: the model's fixed input size)", positiveInteger)
   .addOption(
     new Option('--color <order>', 'channel order the model expects (default rgb, or gray for 1 channel)').choices(
       COLOR_ORDERS,
     ),
   )
-  .option('--scale <s>', 'tensor = (pixel * scale - mean) / std, pixel 0..255 (default 1)', positive)
+  .option('--scale <s>', 'tensor = (pixel * scale - mean) / std, pixel 0..255 (default 1)', positiveNumber)
   .option('--mean <a,b,c>', 'per-channel mean (default 0)', numbers)
   .option('--std <a,b,c>', 'per-channel std (default 1)', numbers)
-  .option('--short-side <px>', 'shorter image side the model was trained at (default: the window)', positiveInt)
+  .option('--short-side <px>', 'shorter image side the model was trained at (default: the window)', positiveInteger)
   .addOption(new Option('--pad <mode>', 'how the runtime pads image borders (default edge)').choices(PAD_MODES))
   .option(
     '--wordnet <dir>',
@@ -64,7 +55,7 @@ const program = new Command('import-model')
   .option('--dequantize', 'int8 models: convert the trunk to float too (default: keep the int8 trunk, faster on CPUs)')
   .addOption(new Option('--pool <pool>', 'card default: how tags pool the map').choices(SCORE_POOLINGS))
   .option('--scales <list>', 'card default: scales relative to the short side, e.g. 1,2', numbers)
-  .option('--top-k <n>', 'card default: number of tags', positiveInt)
+  .option('--top-k <n>', 'card default: number of tags', positiveInteger)
   .option('--min-score <p>', 'card default: smallest tag score', fraction);
 
 parseOrExit(program);

@@ -9,7 +9,8 @@
 // a mapping scores: over the data-set classes it reaches, unmapped model classes wrong or ignored).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger } from './cli-numbers.ts';
 import { decodeLabelPng } from '../model/index.ts';
 import { authorization, readApiKey } from './batch/api-key.ts';
 import { parseOrExit } from './parse-or-exit.ts';
@@ -23,11 +24,7 @@ const program = new Command('measure-parse')
   .requiredOption('--data <dir>', 'the data set folder, e.g. ../shared/data/camvid or ../shared/data/msrc21')
   .option('--split <name>', 'which split to score (a folder, or a list of splits.json)', 'test')
   .option('--map <file>', 'model classes -> data-set classes, e.g. scripts/measure-parse/voc-msrc21.json')
-  .option('--limit <n>', 'score only the first N images', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-    return n;
-  });
+  .option('--limit <n>', 'score only the first N images', positiveInteger);
 
 parseOrExit(program);
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { positiveInteger } from './cli-numbers.ts';
 import { LIMITS, SCORE_POOLINGS, type ScorePooling } from '../model/index.ts';
 import { readApiKey } from './batch/api-key.ts';
 import { DatasetError } from './measure-tags/dataset.ts';
@@ -20,11 +21,6 @@ import { parseOrExit } from './parse-or-exit.ts';
 
 const DEFAULT_MAP = path.relative(process.cwd(), path.join(import.meta.dirname, 'measure-tags/msrc21-imagenet.json'));
 
-const positiveInteger = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 const share = (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');

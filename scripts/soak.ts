@@ -4,7 +4,8 @@
 // descriptors up; a 5xx other than 503; an answer a request must not get), 2 on bad usage.
 // docs/reliability.md explains it.
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInteger, positiveNumber } from './cli-numbers.ts';
 import { parseOrExit } from './parse-or-exit.ts';
 import { printReport } from './soak/report.ts';
 import { runSoak } from './soak/run.ts';
@@ -21,28 +22,18 @@ interface Options {
   urls: boolean;
 }
 
-const positive = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number > 0');
-  return n;
-};
-const whole = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number >= 1');
-  return n;
-};
 const list = (value: string) => value.split(',').filter(Boolean);
 
 const program = new Command('npm run soak --')
   .description('mixed traffic against a tagmap server; reports memory, descriptors, event-loop delay, latency')
-  .option('--minutes <n>', 'how long to run', positive)
-  .option('--seconds <n>', 'how long to run, in seconds (added to --minutes)', positive)
+  .option('--minutes <n>', 'how long to run', positiveNumber)
+  .option('--seconds <n>', 'how long to run, in seconds (added to --minutes)', positiveNumber)
   .option('--server <url>', 'soak a running server (default: start server/main.ts here)')
   .option('--json <file>', 'write the report as JSON')
   .option('--models <names>', 'bundled models the started server loads (comma-separated)', list, ['imagenet'])
   .option('--photos <dir>', 'folder of photos to upload (default: sizes made from an image in the repository)')
-  .option('--clients <n>', 'concurrent clients in the mix', whole, 4)
-  .option('--burst <n>', 'uploads sent at once every 5 s, more than the workers and queue hold', whole, 12)
+  .option('--clients <n>', 'concurrent clients in the mix', positiveInteger, 4)
+  .option('--burst <n>', 'uploads sent at once every 5 s, more than the workers and queue hold', positiveInteger, 12)
   .option('--no-urls', 'no URL inputs (the server cannot reach this machine, or does not allow 127.0.0.1)');
 
 const options = parseOrExit(program).opts<Options>();
