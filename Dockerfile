@@ -18,7 +18,7 @@ RUN npm run build
 
 FROM ${NODE_IMAGE} AS cpu
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini libtcmalloc-minimal4 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 tagmap \
  && useradd --system --uid 10001 --gid tagmap --no-create-home tagmap
@@ -28,7 +28,9 @@ RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund && npm 
 COPY --from=build /src/dist ./dist
 COPY web ./web
 COPY model/zoo ./model/zoo
-ENV NODE_ENV=production PORT=8080
+# tcmalloc keeps the server's RSS flat under load where glibc's malloc steps up (docs/reliability.md, "Memory
+# allocator"); found by its soname on any architecture. `docker run -e LD_PRELOAD= ...` keeps glibc's.
+ENV NODE_ENV=production PORT=8080 LD_PRELOAD=libtcmalloc_minimal.so.4
 EXPOSE 8080
 USER 10001:10001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createTagmap, ModelLoadError, type Tagmap } from '../model/index.ts';
+import { mallocInUse } from './allocator.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { drainOnSignals } from './drain.ts';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   drainOnSignals(server, tagmap, lifecycle, logger);
   reloadOnSighup(tagmap, lifecycle, logger);
   await listen(server, config);
-  logger.info({ address: server.address() }, 'listening; loading and warming the models');
+  logger.info({ address: server.address(), malloc: mallocInUse() }, 'listening; loading and warming the models');
   try {
     await tagmap.ready();
   } catch (error) {

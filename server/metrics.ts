@@ -1,8 +1,9 @@
 // Prometheus metrics (prom-client) on a registry the caller owns: requests by route, status and key, latency,
-// queue depth, inference time per model, and which execution provider runs.
+// queue depth, inference time per model, which execution provider runs and which malloc.
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Tagmap } from '../model/index.ts';
+import { mallocInUse } from './allocator.ts';
 import { ANONYMOUS, callerKey } from './auth.ts';
 
 export interface ServerMetrics {
@@ -51,6 +52,13 @@ export function createMetrics(registry: Registry, tagmap: Tagmap): ServerMetrics
       this.set({ provider: tagmap.provider() }, 1);
     },
   });
+
+  new Gauge({
+    name: 'tagmap_malloc_info',
+    help: 'the malloc the process runs on (value 1): tcmalloc under scripts/start.sh when installed, else glibc',
+    labelNames: ['allocator'],
+    registers,
+  }).set({ allocator: mallocInUse() }, 1);
 
   const middleware: RequestHandler = (req, res, next) => {
     const stop = latency.startTimer();

@@ -118,10 +118,14 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/** Starts server/main.ts as `npm start` does (node --import tsx), with `env`, and waits for /readyz. */
+/**
+ * Starts server/main.ts as `npm start` does (scripts/start.sh, which picks the allocator and then execs node
+ * --import tsx, so the child's pid is the server's), with `env`, and waits for /readyz.
+ */
 export async function startServer(repoRoot: string, env: Record<string, string>): Promise<ServerHandle> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/main.ts')], {
+  const startSh = path.join(repoRoot, 'scripts/start.sh');
+  const child = spawn('sh', [startSh, process.execPath, '--import', 'tsx', path.join(repoRoot, 'server/main.ts')], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

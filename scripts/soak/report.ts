@@ -49,6 +49,8 @@ export interface SoakReport {
   samples: Sample[];
   /** the machine: cores and its 1-minute load average when the soak began and ended (shared machines) */
   machine?: { cores: number; loadAverageStart: number; loadAverageEnd: number };
+  /** the malloc the server ran on, as its /metrics reports it (docs/reliability.md, "Memory allocator") */
+  malloc?: string;
 }
 
 const GATES = { rssGrowthMB: 50 } as const;
@@ -165,7 +167,7 @@ export function soakReport(run: SoakRun): SoakReport {
 
 export function printReport(report: SoakReport, write: (text: string) => void): void {
   const lines = [
-    `soak: ${report.seconds} s, ${report.requests} requests (warm-up ${report.warmupSeconds} s)`,
+    `soak: ${report.seconds} s, ${report.requests} requests (warm-up ${report.warmupSeconds} s)${report.malloc ? `, server on ${report.malloc}` : ''}`,
     `  RSS MB: start ${report.rssStartMB}, after warm-up ${report.rssWarmMB}, peak ${report.rssPeakMB}, end ${report.rssEndMB}; slope ${report.rssSlopeMBPerHour} MB/h, growth ${report.rssGrowthMB} MB (median of the last quarter less the first)${report.rssMinuteMedianSlopeMBPerHour === null ? '' : `; slope of the minute medians ${report.rssMinuteMedianSlopeMBPerHour} MB/h`}`,
     `  main-thread JS heap MB: ${report.heapUsedWarmMB} after warm-up, ${report.heapUsedEndMB} at the end (medians of quarters); slope ${report.heapSlopeMBPerHour} MB/h`,
     `  event-loop delay p99: worst interval ${report.eventLoopP99Ms} ms, median interval ${report.eventLoopP99MedianMs} ms`,

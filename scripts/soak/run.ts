@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Outcome } from './clients.ts';
 import { soakImages } from './images.ts';
 import { soakReport, type SoakReport } from './report.ts';
-import { sample, settledFds, type Sample } from './sampler.ts';
+import { sample, serverMalloc, settledFds, type Sample } from './sampler.ts';
 import { startSoakServer } from './server.ts';
 import { driveTraffic } from './traffic.ts';
 import { startUrlHost, type UrlHost } from './url-host.ts';
@@ -45,7 +45,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const elapsed = () => (performance.now() - started) / 1000;
     const first = await sample(base, pid, 0);
     samples.push(first);
-    options.log(`soak: ${base}, ${options.seconds} s, RSS ${first.rssMB.toFixed(1)} MB, ${first.fds} descriptors`);
+    const malloc = await serverMalloc(base);
+    options.log(
+      `soak: ${base}, ${options.seconds} s, RSS ${first.rssMB.toFixed(1)} MB, ${first.fds} descriptors, malloc ${malloc}`,
+    );
 
     // short runs sample twice a second: the gate compares medians of quarters, and RSS swings with each burst
     const everyMs = Math.min(5000, Math.max(500, options.seconds * 10));
@@ -73,7 +76,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           clients: options.clients,
           burstSize: options.burst,
           burstEveryMs: 5000,
-          warmupUntil: Date.now() + warmupSeconds(options.seconds) * 1000,
+          fastBurstsUntil: Date.now() + warmupSeconds(options.seconds) * 600,
           until: Date.now() + options.seconds * 1000,
         },
         (outcome) => outcomes.push(outcome),
@@ -93,7 +96,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       fdStart: first.fds,
       fdEnd,
     });
-    return { ...report, machine: { cores: availableParallelism(), loadAverageStart, loadAverageEnd: loadavg()[0] } };
+    const machine = { cores: availableParallelism(), loadAverageStart, loadAverageEnd: loadavg()[0] };
+    return { ...report, machine, malloc };
   } finally {
     await host?.close();
     await local?.stop();

@@ -40,6 +40,12 @@ export async function sample(base: string, pid: number | undefined, t: number): 
   };
 }
 
+/** The malloc the server says it runs on (tagmap_malloc_info on /metrics); `unknown` from a server without it. */
+export async function serverMalloc(base: string): Promise<string> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return /^tagmap_malloc_info\{allocator="([^"]+)"\} 1$/m.exec(text)?.[1] ?? 'unknown';
+}
+
 /** The descriptor count once idle keep-alive sockets had time to close (at most `waitMs`). */
 export async function settledFds(
   base: string,

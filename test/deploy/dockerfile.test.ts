@@ -31,6 +31,8 @@ const copies = (s: Stage) =>
     [...i.getFlags().map((f) => `--${f.getName()}=${f.getValue()}`), i.getArgumentsContent()].join(' '),
   );
 const cmd = (s: Stage) => execForm(instructionsOf(s, 'CMD').at(-1)!);
+/** Each ENV setting as NAME=value. */
+const envOf = (s: Stage) => instructionsOf(s, 'ENV').flatMap((i) => i.getArguments().map((a) => a.getValue()));
 const healthcheck = (s: Stage) => execForm(instructionsOf(s, 'HEALTHCHECK').at(-1)!);
 
 /** The package name of a bare import: "csv-stringify/sync" -> csv-stringify, "@a/b/c" -> @a/b. */
@@ -57,8 +59,12 @@ describe('Dockerfile stages', () => {
     const install = runs(stage('gpu')).join('\n');
     expect(install).toContain('deb.nodesource.com/node_20.x');
     expect(install).toMatch(/apt-get install [^&]*\bnodejs\b/);
-    const env = instructionsOf(stage('gpu'), 'ENV').flatMap((i) => i.getArguments().map((a) => a.getValue()));
-    expect(env).toContain('TAGMAP_DEVICE=cuda');
+    expect(envOf(stage('gpu'))).toContain('TAGMAP_DEVICE=cuda');
+  });
+
+  it('the cpu target runs the server under tcmalloc, found by its soname', () => {
+    expect(runs(stage('cpu')).join('\n')).toMatch(/apt-get install [^&]*\blibtcmalloc-minimal4\b/);
+    expect(envOf(stage('cpu'))).toContain('LD_PRELOAD=libtcmalloc_minimal.so.4');
   });
 
   describe.each(TARGETS)('target %s', (target) => {
@@ -105,8 +111,7 @@ describe('Dockerfile stages', () => {
 
     it('checks its health on /healthz at the port it listens on', () => {
       expect(healthcheck(s).join(' ')).toMatch(/127\.0\.0\.1:'\+\(process\.env\.PORT\|\|8080\)\+'\/healthz/);
-      const env = instructionsOf(s, 'ENV').flatMap((i) => i.getArguments().map((a) => a.getValue()));
-      expect(env).toContain('PORT=8080');
+      expect(envOf(s)).toContain('PORT=8080');
       expect(instructionsOf(s, 'EXPOSE').map((i) => i.getArgumentsContent())).toEqual(['8080']);
     });
   });
@@ -171,7 +176,13 @@ describe('the image command on the compiled bundles', () => {
 
   it('serves the bundled zoo, tags a photo, serves the page, passes HEALTHCHECK and exits 0 on SIGTERM', async () => {
     const cpu = stage('cpu');
-    server = await startCompiled(cmd(cpu), { TAGMAP_DEVICE: 'cpu', TAGMAP_WORKERS: '1', TAGMAP_THREADS: '1' });
+    const { LD_PRELOAD } = Object.fromEntries(envOf(cpu).map((e) => e.split('=', 2)));
+    server = await startCompiled(cmd(cpu), {
+      TAGMAP_DEVICE: 'cpu',
+      TAGMAP_WORKERS: '1',
+      TAGMAP_THREADS: '1',
+      LD_PRELOAD,
+    });
     const { url } = server;
     const deadline = Date.now() + 60_000;
     while ((await fetch(`${url}/readyz`)).status !== 200) {
@@ -179,6 +190,7 @@ describe('the image command on the compiled bundles', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('tagmap_malloc_info{allocator="tcmalloc"} 1');
     // no TAGMAP_MODELS: the default, model/zoo, is found from dist/ as it is in the image
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: Array<{ name: string }> };
     expect(models.models.map((m) => m.name)).toEqual(expect.arrayContaining(['imagenet', 'voc', 'camvid']));

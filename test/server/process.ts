@@ -1,5 +1,6 @@
-// The real server process for the tests that need one (signals, exit codes, log lines): node --import tsx
-// server/main.ts on a free port with one worker on the CPU, its JSON log lines collected as they come.
+// The real server process for the tests that need one (signals, exit codes, log lines): server/main.ts as
+// `npm start` runs it (scripts/start.sh, which picks the allocator and execs node --import tsx, so the child's
+// pid is the server's) on a free port with one worker on the CPU, its JSON log lines collected as they come.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,7 +22,7 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(modelsDir: string, env: Record<string, string> = {}): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn('sh', ['scripts/start.sh', process.execPath, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
