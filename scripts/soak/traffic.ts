@@ -16,7 +16,7 @@ export interface TrafficPlan {
    * until then (the first 60% of the warm-up) a burst comes every second, so that the server's pools and
    * allocator reach the high-water mark of the heaviest traffic of the run before RSS is held to the gate;
    * the rest of the warm-up is the ordinary mix, which can set a mark of its own (a 60-min run on tcmalloc
-   * stepped up 50 MB a minute after the fast bursts stopped, when they lasted the whole warm-up)
+   * stepped up 50 MB 90 s after the fast bursts stopped, when they lasted the whole warm-up)
    */
   fastBurstsUntil: number;
   until: number;
